@@ -1,0 +1,1 @@
+"""Generative families, one per module; see ``synthkit.list_backbones()``."""

@@ -1,0 +1,242 @@
+"""Variational autoencoder for flat vectors.
+
+References:
+    Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
+    Higgins et al., "beta-VAE", ICLR 2017.
+    Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from synthkit.base import Generator
+from synthkit.nn import MLP
+
+LIKELIHOODS = ("gaussian", "bernoulli")
+LOG_2PI = math.log(2 * math.pi)
+
+
+class VAE(Generator):
+    """Variational autoencoder with a Gaussian prior and amortized Gaussian posterior.
+
+    The encoder ``q(z | x, c)`` and decoder ``p(x | z, c)`` are MLPs; a class label or
+    continuous condition ``c`` is concatenated to both (a conditional VAE, Sohn et al. 2015).
+    Training maximizes the ELBO ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))``.
+
+    ``score_samples`` returns the ELBO (``n_importance_samples=1``) or the tighter IWAE
+    bound with ``k`` samples: a lower bound on ``log p(x)`` (``likelihood = "lower_bound"``).
+
+    Args:
+        latent_dim: size of ``z`` (``None``: as many as features, at most 64).
+        hidden_dims: hidden widths of encoder and decoder MLPs.
+        beta: weight of the KL term.
+        decoder_likelihood: ``"gaussian"`` (learned per-feature scale) for real values,
+            ``"bernoulli"`` for data in [0, 1].
+        categorical_features: indices of columns holding integer codes 0..K-1, modelled
+            with a categorical likelihood (softmax over K) instead.
+        n_importance_samples: ``k`` of the IWAE bound used by ``score_samples``.
+        **training: see :class:`synthkit.Generator`.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(200, 3))
+        >>> vae = VAE(max_epochs=2, verbose=0, random_state=0).fit(X)
+        >>> vae.sample(5).shape
+        (5, 3)
+    """
+
+    likelihood = "lower_bound"
+    default_steps = 4000
+
+    def __init__(
+        self,
+        *,
+        latent_dim=None,
+        hidden_dims=(256, 256),
+        beta=1.0,
+        decoder_likelihood="gaussian",
+        categorical_features=(),
+        n_importance_samples=1,
+        max_epochs=None,
+        max_time=None,
+        batch_size=256,
+        learning_rate=1e-3,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        ema_decay=None,
+        grad_clip=1.0,
+        checkpoint_dir=None,
+        checkpoint_interval=60.0,
+        device="auto",
+        random_state=None,
+        verbose=1,
+    ):
+        self._store_params(locals())
+
+    # ------------------------------------------------------------------ data
+    def _standardize_mask(self) -> np.ndarray:
+        # Gaussian columns are standardized; Bernoulli units and category codes stay as they are.
+        mask = np.full(self.n_features_in_, self.decoder_likelihood == "gaussian")
+        mask[self._cats] = False
+        return mask
+
+    def _check_data(self, X: np.ndarray, *, fitting: bool) -> None:
+        if self.decoder_likelihood not in LIKELIHOODS:
+            raise ValueError(f"decoder_likelihood must be one of {LIKELIHOODS}, got {self.decoder_likelihood!r}.")
+        if self.decoder_likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError("decoder_likelihood='bernoulli' needs X in [0, 1]; scale the data or use 'gaussian'.")
+        cats = list(self.categorical_features)
+        if cats:
+            if not all(0 <= j < X.shape[1] for j in cats):
+                raise ValueError(f"categorical_features {cats} out of range for {X.shape[1]} columns.")
+            codes = X[:, cats]
+            if (codes != np.round(codes)).any() or codes.min() < 0:
+                raise ValueError("categorical_features columns must hold non-negative integer codes.")
+            if not fitting and (codes.max(0) >= np.asarray(self.n_categories_)).any():
+                raise ValueError("a categorical_features column holds a code never seen in fit.")
+
+    def _learn_data(self, X: np.ndarray) -> None:
+        self.n_categories_ = [int(X[:, j].max()) + 1 for j in self._cats]
+
+    @property
+    def _cats(self) -> list[int]:
+        return [int(j) for j in self.categorical_features]
+
+    @property
+    def _conts(self) -> list[int]:
+        cats = set(self._cats)
+        return [j for j in range(self.n_features_in_) if j not in cats]
+
+    # ------------------------------------------------------------------ networks
+    def _build(self):
+        d, k = self.n_features_in_, self.condition_dim_
+        zdim = self.latent_dim or min(64, max(2, d))
+        self.latent_dim_ = int(zdim)
+        n_cont = len(self._conts)
+        out = n_cont + sum(getattr(self, "n_categories_", []))
+        hidden = tuple(self.hidden_dims)
+        return {
+            "encoder": MLP(d + k, 2 * zdim, hidden),
+            "decoder": MLP(zdim + k, out, hidden[::-1]),
+            "log_scale": _Scale(n_cont),
+        }
+
+    def _cond(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        return h if c is None else torch.cat([h, c], dim=1)
+
+    def encode(self, X, y=None) -> np.ndarray:
+        """Posterior means ``E[z | x]`` of rows ``X``."""
+        x = self._to_model_space(X).to(self._device())
+        c = self._encode_condition(y, len(x), fit=False)
+        with torch.no_grad():
+            mu, _ = self._posterior(x, None if c is None else c.to(x.device))
+        return mu.cpu().numpy()
+
+    def decode(self, Z, y=None) -> np.ndarray:
+        """Decoder means (most likely rows) for latent codes ``Z``."""
+        Z = np.asarray(Z, dtype=np.float32).reshape(-1, self.latent_dim_)
+        c = self._encode_condition(y, len(Z), fit=False)
+        with torch.no_grad():
+            z = torch.as_tensor(Z, device=self._device())
+            x = self._decode_mean(z, None if c is None else c.to(z.device)).cpu().double().numpy()
+        return x * self.scale_ + self.mean_
+
+    def interpolate(self, x_start, x_end, n_steps: int = 8, y=None) -> np.ndarray:
+        """Decode ``n_steps`` points on the straight line between two rows' latent codes."""
+        z = self.encode(np.vstack([x_start, x_end]), None if y is None else np.repeat(np.asarray(y).reshape(1, -1)[:, :1].ravel(), 2))
+        t = np.linspace(0, 1, n_steps)[:, None]
+        return self.decode((1 - t) * z[0] + t * z[1], None if y is None else np.repeat(y, n_steps))
+
+    # ------------------------------------------------------------------ model
+    def _posterior(self, x, c):
+        mu, log_var = self.modules_["encoder"](self._cond(x, c)).chunk(2, dim=1)
+        return mu, log_var.clamp(-12.0, 8.0)
+
+    def _split_out(self, out: torch.Tensor):
+        n_cont = len(self._conts)
+        return out[:, :n_cont], out[:, n_cont:].split(list(getattr(self, "n_categories_", [])), dim=1)
+
+    def _log_px_given_z(self, x, z, c) -> torch.Tensor:
+        cont_out, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        xc = x[:, self._conts]
+        if self.decoder_likelihood == "bernoulli":
+            logp = -F.binary_cross_entropy_with_logits(cont_out, xc, reduction="none").sum(1)
+        else:
+            log_s = self.modules_["log_scale"]()
+            logp = (-0.5 * ((xc - cont_out) / log_s.exp()) ** 2 - log_s - 0.5 * LOG_2PI).sum(1)
+        for j, logits in zip(self._cats, cat_logits):
+            logp = logp + torch.log_softmax(logits, 1).gather(1, x[:, j : j + 1].long()).squeeze(1)
+        return logp
+
+    def elbo(self, x, c=None, beta: float = 1.0) -> torch.Tensor:
+        """Per-row ``E_q[log p(x|z)] - beta KL(q(z|x) || N(0, I))`` with one reparameterized sample."""
+        mu, log_var = self._posterior(x, c)
+        z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
+        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
+        return self._log_px_given_z(x, z, c) - beta * kl
+
+    def iwae_bound(self, x, c=None, k: int = 16) -> torch.Tensor:
+        """Per-row importance-weighted bound ``log 1/k sum_i p(x, z_i) / q(z_i | x)``."""
+        mu, log_var = self._posterior(x, c)
+        std = (0.5 * log_var).exp()
+        n = len(x)
+        z = mu.unsqueeze(0) + torch.randn(k, *mu.shape, device=x.device) * std  # (k, n, zdim)
+        log_q = (-0.5 * ((z - mu) / std) ** 2 - std.log() - 0.5 * LOG_2PI).sum(-1)
+        log_prior = (-0.5 * z**2 - 0.5 * LOG_2PI).sum(-1)
+        xr = x.repeat(k, 1)
+        cr = None if c is None else c.repeat(k, 1)
+        log_px = self._log_px_given_z(xr, z.reshape(k * n, -1), cr).reshape(k, n)
+        return torch.logsumexp(log_px + log_prior - log_q, dim=0) - math.log(k)
+
+    def _training_step(self, x, c, step):
+        loss = -self.elbo(x, c, beta=self.beta).mean()
+        step(loss)
+        return {"loss": loss.item()}
+
+    def _validation_loss(self, x, c):
+        return -self.elbo(x, c)
+
+    def _log_prob(self, x, c):
+        k = int(self.n_importance_samples)
+        return self.elbo(x, c) if k <= 1 else self.iwae_bound(x, c, k)
+
+    def _decode_mean(self, z, c) -> torch.Tensor:
+        cont_out, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        if self.decoder_likelihood == "bernoulli":
+            cont_out = torch.sigmoid(cont_out)
+        return self._assemble(cont_out, [lg.argmax(1) for lg in cat_logits])
+
+    def _assemble(self, cont: torch.Tensor, codes: list[torch.Tensor]) -> torch.Tensor:
+        x = torch.empty(len(cont), self.n_features_in_, device=cont.device)
+        x[:, self._conts] = cont
+        for j, code in zip(self._cats, codes):
+            x[:, j] = code.float()
+        return x
+
+    def _sample(self, n, c):
+        z = torch.randn(n, self.latent_dim_, device=self._device())
+        cont_out, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        if self.decoder_likelihood == "bernoulli":
+            cont = torch.bernoulli(torch.sigmoid(cont_out))
+        else:
+            cont = cont_out + torch.randn_like(cont_out) * self.modules_["log_scale"]().exp()
+        codes = [torch.distributions.Categorical(logits=lg).sample() for lg in cat_logits]
+        return self._assemble(cont, codes)
+
+
+class _Scale(nn.Module):
+    """Learned per-feature log standard deviation of the Gaussian decoder, kept in [log 1e-3, log 10]."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.raw = nn.Parameter(torch.zeros(n))
+
+    def forward(self) -> torch.Tensor:
+        return self.raw.clamp(math.log(1e-3), math.log(10.0))

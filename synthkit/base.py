@@ -1,0 +1,380 @@
+"""The generator contract every backbone follows.
+
+A backbone subclasses :class:`Generator` and fills in a few private hooks; the public
+methods do validation, seeding, standardization, conditioning and batching once, here
+(the template-method pattern of SDV's ``fit -> _fit`` and scikit-learn's estimators).
+
+Hooks a backbone implements:
+
+``_build() -> dict[str, nn.Module]``
+    Create the networks from hyper-parameters and fitted shapes (``n_features_in_``,
+    ``condition_dim_``). Called by ``fit`` and again by :func:`synthkit.load`.
+``_fit(X, c)``
+    Train on a float32 tensor ``X`` (standardized if ``standardize`` is true) and an
+    optional condition tensor ``c``; usually one call to :meth:`Generator._train`.
+``_sample(n, c) -> Tensor``
+    Draw ``n`` rows in model space.
+``_log_prob(X, c) -> Tensor``
+    Per-row log-likelihood in model space (families with ``likelihood`` set).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from synthkit.training.runtime import resolve_device, seeded
+
+LIKELIHOOD_KINDS = ("exact", "lower_bound", "unnormalized")
+
+#: Parameters every generator takes, with their defaults (see :class:`Generator`).
+TRAINING_DEFAULTS: dict[str, Any] = dict(
+    max_epochs=None,
+    max_time=None,
+    batch_size=256,
+    learning_rate=1e-3,
+    early_stopping=False,
+    validation_fraction=0.1,
+    n_iter_no_change=20,
+    ema_decay=None,
+    grad_clip=1.0,
+    checkpoint_dir=None,
+    checkpoint_interval=60.0,
+    device="auto",
+    random_state=None,
+    verbose=1,
+)
+
+
+class Generator(BaseEstimator):
+    """Base class of all synthkit generators (scikit-learn estimator contract).
+
+    Every generator takes the training budget and runtime as ordinary parameters:
+
+    Args:
+        max_epochs: passes over the data. ``None`` with ``max_time`` set trains until the
+            time is spent; ``None`` with neither set uses the family's default number of
+            gradient steps (``default_steps``), converted to epochs for the data size.
+        max_time: wall-clock seconds of training; training stops cleanly at the first
+            step that ends past it.
+        batch_size: rows per gradient step (capped at the number of training rows).
+        learning_rate: Adam step size.
+        early_stopping: hold out ``validation_fraction`` of the rows and stop when the
+            validation loss has not improved for ``n_iter_no_change`` epochs; the best
+            weights are restored.
+        validation_fraction, n_iter_no_change: see ``early_stopping``.
+        ema_decay: if set (e.g. 0.999), keep an exponential moving average of the weights
+            and use it as the fitted model.
+        grad_clip: maximum global gradient norm (``None`` disables clipping).
+        checkpoint_dir: folder for periodic training checkpoints; ``fit(..., resume=True)``
+            continues from the latest one after a crash or kill.
+        checkpoint_interval: seconds between checkpoints.
+        device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``.
+        random_state: seed; the same seed gives the same model and samples on CPU.
+        verbose: 0 is silent; 1 shows a progress bar when stderr is a terminal.
+
+    Class attributes describing the family:
+
+    ``likelihood``
+        ``"exact"``, ``"lower_bound"``, ``"unnormalized"`` or ``None`` (no ``score_samples``).
+    ``standardize``
+        Whether the base class maps each column to zero mean and unit variance before the
+        hooks see it (and back after sampling; log-likelihoods get the Jacobian term);
+        ``_standardize_mask`` can choose columns.
+    ``default_steps``
+        Gradient steps used when no budget is given.
+    """
+
+    likelihood: ClassVar[str | None] = None
+    standardize: ClassVar[bool] = True
+    default_steps: ClassVar[int] = 3000
+    #: rows per chunk in sample / score_samples (bounds memory)
+    inference_batch_size: ClassVar[int] = 4096
+
+    # ------------------------------------------------------------------ parameters
+    def _store_params(self, params: dict[str, Any]) -> None:
+        """Store ``__init__`` arguments unchanged (call as ``self._store_params(locals())``)."""
+        for name, value in params.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
+    # ------------------------------------------------------------------ validation
+    def _validate_X(self, X, *, reset: bool) -> np.ndarray:
+        what = "X"
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        X = np.asarray(X) if not hasattr(X, "iloc") else X
+        if getattr(X, "dtype", None) is not None and X.dtype.kind in "OUSMmcb":
+            if X.dtype.kind != "O" or not _all_numbers(X):
+                raise ValueError(
+                    f"{what} must hold real numbers, got dtype {X.dtype}; encode "
+                    "categories and dates first (synthkit.domains.tabular does this)."
+                )
+        X = check_array(
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=True,
+            ensure_2d=True,
+            ensure_min_samples=2 if reset else 1,
+            input_name=what,
+        )
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        else:
+            check_is_fitted(self, "n_features_in_")
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns but {type(self).__name__} was fitted "
+                    f"with {self.n_features_in_}."
+                )
+        self._check_data(X, fitting=reset)
+        return X
+
+    def _check_data(self, X: np.ndarray, *, fitting: bool) -> None:
+        """Family-specific checks on validated data (e.g. binary units need [0, 1])."""
+
+    def _learn_data(self, X: np.ndarray) -> None:
+        """Fit-only hook to record facts about the raw training data (e.g. category counts)."""
+
+    def _standardize_mask(self) -> np.ndarray:
+        """Columns the base maps to zero mean and unit variance (default: all if ``standardize``)."""
+        return np.full(self.n_features_in_, bool(self.standardize))
+
+    # ------------------------------------------------------------------ conditions
+    def _encode_condition(self, y, n: int, *, fit: bool) -> torch.Tensor | None:
+        """Turn ``y`` into a float condition tensor ``c`` (one-hot classes or standardized
+        continuous conditions) and, in ``fit``, record how."""
+        if fit:
+            if y is None:
+                self.condition_kind_ = None
+                self.condition_dim_ = 0
+                return None
+            y_arr = np.asarray(y)
+            if y_arr.ndim == 2 and y_arr.shape[1] >= 1 and y_arr.dtype.kind in "fiub":
+                self.condition_kind_ = "continuous"
+                y_arr = check_array(y_arr, dtype=np.float64, input_name="y")
+                self.condition_mean_ = y_arr.mean(0)
+                scale = y_arr.std(0)
+                self.condition_scale_ = np.where(scale > 0, scale, 1.0)
+                self.condition_dim_ = y_arr.shape[1]
+            elif y_arr.ndim == 1:
+                if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
+                    raise ValueError("y contains NaN or infinity.")
+                self.condition_kind_ = "classes"
+                classes, counts = np.unique(y_arr, return_counts=True)
+                self.classes_ = classes
+                self.class_prior_ = counts / counts.sum()
+                self.condition_dim_ = len(classes)
+            else:
+                raise ValueError(
+                    "y must be 1-D class labels or a 2-D numeric condition array, "
+                    f"got shape {y_arr.shape} and dtype {y_arr.dtype}."
+                )
+            if len(y_arr) != n:
+                raise ValueError(f"y has {len(y_arr)} rows but X has {n}.")
+        if self.condition_kind_ is None:
+            if y is not None:
+                raise ValueError(f"{type(self).__name__} was fitted without y; pass y=None.")
+            return None
+        if y is None:
+            raise ValueError(f"{type(self).__name__} was fitted with y; pass y.")
+        if self.condition_kind_ == "classes":
+            idx = self._class_index(np.asarray(y).reshape(-1))
+            if len(idx) != n:
+                raise ValueError(f"y has {len(idx)} rows, expected {n}.")
+            return torch.nn.functional.one_hot(
+                torch.as_tensor(idx), num_classes=self.condition_dim_
+            ).float()
+        y_arr = check_array(np.asarray(y, dtype=np.float64).reshape(n, -1), input_name="y")
+        if y_arr.shape[1] != self.condition_dim_:
+            raise ValueError(f"y has {y_arr.shape[1]} columns, expected {self.condition_dim_}.")
+        return torch.as_tensor((y_arr - self.condition_mean_) / self.condition_scale_).float()
+
+    def _class_index(self, labels: np.ndarray) -> np.ndarray:
+        classes = np.asarray(self.classes_)
+        idx = np.searchsorted(classes, labels)
+        idx = np.clip(idx, 0, len(classes) - 1)
+        bad = classes[idx] != labels
+        if bad.any():
+            raise ValueError(
+                f"unknown class label {labels[bad][0]!r}; the model knows {list(classes)}."
+            )
+        return idx
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X, y=None, *, resume: bool = False):
+        """Fit the generator to rows ``X`` (optionally conditional on ``y``).
+
+        Args:
+            X: array-like of shape (n_samples, n_features), finite real numbers.
+            y: ``None``; 1-D class labels; or a 2-D array of continuous conditions.
+            resume: continue from the latest checkpoint in ``checkpoint_dir``.
+
+        Returns:
+            self
+        """
+        self._check_params()
+        X = self._validate_X(X, reset=True)
+        c = self._encode_condition(y, len(X), fit=True)
+        self._learn_data(X)
+        mask = self._standardize_mask()
+        scale = X.std(0)
+        self.mean_ = np.where(mask, X.mean(0), 0.0)
+        self.scale_ = np.where(mask & (scale > 1e-12), scale, 1.0)
+        X = (X - self.mean_) / self.scale_
+        self._resume = resume
+        start = time.perf_counter()
+        with seeded(self.random_state, self._device()):
+            self.modules_ = torch.nn.ModuleDict(self._build()).to(self._device())
+            self._fit(torch.as_tensor(X, dtype=torch.float32), c)
+        self.modules_.eval()
+        self.fit_seconds_ = time.perf_counter() - start
+        del self._resume
+        return self
+
+    def sample(self, n_samples: int, *, y=None, random_state=None, return_y: bool = False):
+        """Draw ``n_samples`` new rows.
+
+        Args:
+            n_samples: number of rows.
+            y: for a class-conditional model, one label or one per row (``None`` draws
+                labels from the training class frequencies); for continuous conditions,
+                an array of shape (n_samples, n_conditions) (required).
+            random_state: seed for this call (default: the estimator's ``random_state``).
+            return_y: also return the labels/conditions used.
+
+        Returns:
+            ndarray of shape (n_samples, n_features_in_) (and ``y`` if ``return_y``).
+        """
+        check_is_fitted(self, "modules_")
+        n_samples = _check_count(n_samples)
+        seed = self.random_state if random_state is None else random_state
+        rng = np.random.default_rng(seed)
+        if self.condition_kind_ == "classes":
+            if y is None:
+                y = rng.choice(np.asarray(self.classes_), size=n_samples, p=self.class_prior_)
+            elif np.ndim(y) == 0:
+                y = np.full(n_samples, y, dtype=np.asarray(self.classes_).dtype)
+        c = self._encode_condition(y, n_samples, fit=False)
+        chunks = []
+        with seeded(seed, self._device()), torch.no_grad():
+            for lo in range(0, n_samples, self.inference_batch_size):
+                hi = min(lo + self.inference_batch_size, n_samples)
+                cc = None if c is None else c[lo:hi].to(self._device())
+                chunks.append(self._sample(hi - lo, cc).float().cpu())
+        Z = torch.cat(chunks).numpy().astype(np.float64) if chunks else np.zeros((0, self.n_features_in_))
+        X = Z * self.scale_ + self.mean_
+        return (X, np.asarray(y)) if return_y else X
+
+    def score_samples(self, X, y=None) -> np.ndarray:
+        """Per-row log-likelihood of ``X``; higher is more typical.
+
+        The ``likelihood`` class attribute says whether this is the exact log density,
+        a lower bound on it, or an unnormalized score. For a class-conditional model
+        with ``y=None`` the classes are marginalized with their training frequencies.
+        """
+        if self.likelihood is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no likelihood; use a detector that supports it."
+            )
+        check_is_fitted(self, "modules_")
+        Xt = self._to_model_space(X)
+        if self.condition_kind_ == "classes" and y is None:
+            logp = np.stack(
+                [
+                    self._score(Xt, self._encode_condition(np.full(len(X), k), len(X), fit=False))
+                    + math.log(p)
+                    for k, p in zip(self.classes_, self.class_prior_)
+                ]
+            )
+            out = np.logaddexp.reduce(logp, axis=0)
+        else:
+            out = self._score(Xt, self._encode_condition(y, len(X), fit=False))
+        return out - np.log(self.scale_).sum()  # change of variables of the standardization
+
+    def _to_model_space(self, X) -> torch.Tensor:
+        """Validate rows and map them to the (standardized) space the networks see."""
+        X = self._validate_X(X, reset=False)
+        return torch.as_tensor((X - self.mean_) / self.scale_, dtype=torch.float32)
+
+    def _score(self, X: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
+        out = []
+        with seeded(0, self._device()), torch.no_grad():
+            for lo in range(0, len(X), self.inference_batch_size):
+                xb = X[lo : lo + self.inference_batch_size].to(self._device())
+                cb = None if c is None else c[lo : lo + self.inference_batch_size].to(self._device())
+                out.append(self._log_prob(xb, cb).double().cpu())
+        return torch.cat(out).numpy()
+
+    def save(self, path) -> None:
+        """Save to a folder: JSON config + safetensors weights + JSON state + versions."""
+        from synthkit.persistence import save
+
+        save(self, path)
+
+    # ------------------------------------------------------------------ training helpers
+    def _device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    def _check_params(self) -> None:
+        for name in ("max_epochs", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if self.max_time is not None and not self.max_time > 0:
+            raise ValueError(f"max_time must be positive seconds, got {self.max_time!r}.")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}.")
+
+    def _train(self, X: torch.Tensor, c: torch.Tensor | None, **kwargs) -> None:
+        """Run the shared training loop (:class:`synthkit.training.TrainingLoop`)."""
+        from synthkit.training.loop import TrainingLoop
+
+        TrainingLoop(self, **kwargs).run(X, c, resume=getattr(self, "_resume", False))
+
+    def _configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """One Adam over every network; GANs and others override."""
+        return {"model": torch.optim.Adam(self.modules_.parameters(), lr=self.learning_rate)}
+
+    def _training_step(self, x: torch.Tensor, c: torch.Tensor | None, step) -> dict[str, float]:
+        """One gradient step on a batch; call ``step(loss)`` and return logged numbers."""
+        raise NotImplementedError
+
+    def _validation_loss(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """Per-row validation loss (lower is better); defaults to minus the log-likelihood."""
+        return -self._log_prob(x, c)
+
+    # ------------------------------------------------------------------ hooks
+    def _build(self) -> dict[str, torch.nn.Module]:
+        raise NotImplementedError
+
+    def _fit(self, X: torch.Tensor, c: torch.Tensor | None) -> None:
+        self._train(X, c)
+
+    def _sample(self, n: int, c: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _log_prob(self, X: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def _all_numbers(X: np.ndarray) -> bool:
+    flat = X.ravel()
+    return all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in flat[:1000])
+
+
+def _check_count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n_samples must be a non-negative integer, got {n!r}.")
+    return int(n)

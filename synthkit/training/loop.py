@@ -1,0 +1,210 @@
+"""The one training loop every gradient-trained backbone uses.
+
+The loop owns what is the same for every family: the budget (epochs and wall-clock
+seconds), shuffling and batching, a progress bar, the validation split and early
+stopping, gradient clipping, an exponential moving average (EMA) of the weights,
+periodic checkpoints and resume, and the loss history. The family owns only its
+objective, through ``estimator._training_step(x, c, step)``, where ``step(loss, name)``
+back-propagates ``loss`` and applies optimizer ``name``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import numpy as np
+import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from synthkit.training.checkpoint import Checkpointer
+from synthkit.training.progress import progress_bar
+from synthkit.training.runtime import seed_from
+
+
+class TrainingLoop:
+    """Train ``estimator.modules_`` on ``(X, c)`` within the estimator's budget.
+
+    Args:
+        estimator: a fitted-in-progress :class:`synthkit.Generator` (its ``modules_`` built).
+        ema_modules: names in ``modules_`` to average when ``ema_decay`` is set
+            (default: all).
+        on_epoch_end: optional callback ``f(epoch) -> dict`` whose numbers join the history.
+    """
+
+    def __init__(self, estimator, *, ema_modules=None, on_epoch_end=None):
+        self.est = estimator
+        self.ema_modules = list(ema_modules) if ema_modules is not None else list(estimator.modules_)
+        self.on_epoch_end = on_epoch_end
+
+    # ------------------------------------------------------------------ budget
+    def _max_epochs(self, steps_per_epoch: int) -> int | None:
+        est = self.est
+        if est.max_epochs is not None:
+            return int(est.max_epochs)
+        if est.max_time is not None:
+            return None
+        return max(1, math.ceil(est.default_steps / steps_per_epoch))
+
+    def _split(self, n: int, gen: torch.Generator):
+        est = self.est
+        if not est.early_stopping:
+            return torch.arange(n), None
+        n_val = int(round(n * est.validation_fraction))
+        if n_val < 1 or n - n_val < 2:
+            raise ValueError(
+                f"early_stopping needs at least one validation row and two training rows; "
+                f"{n} rows with validation_fraction={est.validation_fraction} leave none."
+            )
+        perm = torch.randperm(n, generator=gen)
+        return perm[n_val:], perm[:n_val]
+
+    # ------------------------------------------------------------------ run
+    def run(self, X: torch.Tensor, c: torch.Tensor | None, *, resume: bool = False) -> None:
+        est = self.est
+        device = est._device()
+        seed = seed_from(est.random_state)
+        gen = torch.Generator()
+        gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
+
+        train_idx, val_idx = self._split(len(X), gen)
+        X = X.to(device)
+        c = None if c is None else c.to(device)
+        n_train = len(train_idx)
+        batch_size = min(int(est.batch_size), n_train)
+        steps_per_epoch = math.ceil(n_train / batch_size)
+        max_epochs = self._max_epochs(steps_per_epoch)
+
+        modules = est.modules_
+        optimizers = est._configure_optimizers()
+        est._optimizers = optimizers
+        ema = None
+        if est.ema_decay is not None:
+            ema = {
+                name: AveragedModel(modules[name], multi_avg_fn=get_ema_multi_avg_fn(est.ema_decay))
+                for name in self.ema_modules
+            }
+
+        history: list[dict] = []
+        state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
+        best_weights = None
+        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=_fingerprint(X, c))
+        if resume:
+            restored = ckpt.restore(modules, optimizers, ema, gen)
+            if restored is not None:
+                state, history = restored["state"], restored["history"]
+                best_weights = restored.get("best_weights")
+
+        params = {name: [p for g in opt.param_groups for p in g["params"]] for name, opt in optimizers.items()}
+
+        def step(loss: torch.Tensor, name: str = "model") -> None:
+            opt = optimizers[name]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if est.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(params[name], est.grad_clip)
+            opt.step()
+
+        start = time.perf_counter() - state["elapsed"]
+        out_of_time = False
+        bar = progress_bar(total=max_epochs, initial=state["epoch"], verbose=est.verbose, desc=type(est).__name__)
+        try:
+            while max_epochs is None or state["epoch"] < max_epochs:
+                modules.train()
+                perm = train_idx[torch.randperm(n_train, generator=gen)].to(device)
+                sums: dict[str, float] = {}
+                n_batches = 0
+                for lo in range(0, n_train, batch_size):
+                    idx = perm[lo : lo + batch_size]
+                    if len(idx) < 2:  # a single-row batch breaks batch statistics
+                        continue
+                    logs = est._training_step(X[idx], None if c is None else c[idx], step)
+                    state["step"] += 1
+                    n_batches += 1
+                    if ema is not None:
+                        for name, avg in ema.items():
+                            avg.update_parameters(modules[name])
+                    for k, v in logs.items():
+                        sums[k] = sums.get(k, 0.0) + float(v)
+                    if est.max_time is not None and time.perf_counter() - start >= est.max_time:
+                        out_of_time = True
+                        break
+                state["epoch"] += 1
+                record = {"epoch": state["epoch"], "step": state["step"]}
+                record.update({k: v / max(n_batches, 1) for k, v in sums.items()})
+                if val_idx is not None:
+                    val = self._validate(X[val_idx.to(device)], None if c is None else c[val_idx.to(device)], ema)
+                    record["val_loss"] = val
+                    if val < state["best"] - 1e-6:
+                        state["best"], state["bad_epochs"] = val, 0
+                        best_weights = _copy_state(modules, ema)
+                    else:
+                        state["bad_epochs"] += 1
+                if self.on_epoch_end is not None:
+                    record.update(self.on_epoch_end(state["epoch"]))
+                state["elapsed"] = time.perf_counter() - start
+                record["seconds"] = state["elapsed"]
+                history.append(record)
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds")})
+                if not all(math.isfinite(v) for v in record.values()):
+                    raise FloatingPointError(
+                        f"{type(est).__name__}: training diverged at epoch {state['epoch']} "
+                        f"({record}); lower learning_rate or enable grad_clip."
+                    )
+                if ckpt.due():
+                    ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
+                if out_of_time:
+                    break
+                if val_idx is not None and state["bad_epochs"] >= est.n_iter_no_change:
+                    break
+        finally:
+            bar.close()
+
+        if ema is not None:
+            for name, avg in ema.items():
+                modules[name].load_state_dict(avg.module.state_dict())
+        if best_weights is not None:
+            modules.load_state_dict(best_weights)
+        if est.checkpoint_dir is not None:
+            ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
+        est.history_ = history
+        est.n_epochs_ = state["epoch"]
+        est.n_steps_ = state["step"]
+
+    @torch.no_grad()
+    def _validate(self, X, c, ema) -> float:
+        est = self.est
+        modules = est.modules_
+        saved = None
+        if ema is not None:  # validate the averaged weights, which are what will be kept
+            saved = _copy_state(modules, None)
+            for name, avg in ema.items():
+                modules[name].load_state_dict(avg.module.state_dict())
+        modules.eval()
+        losses = []
+        for lo in range(0, len(X), est.inference_batch_size):
+            cb = None if c is None else c[lo : lo + est.inference_batch_size]
+            losses.append(est._validation_loss(X[lo : lo + est.inference_batch_size], cb))
+        if saved is not None:
+            modules.load_state_dict(saved)
+        modules.train()
+        return float(torch.cat(losses).mean())
+
+
+def _copy_state(modules: torch.nn.Module, ema) -> dict:
+    state = copy.deepcopy(modules.state_dict())
+    if ema is not None:
+        for name, avg in ema.items():
+            for k, v in avg.module.state_dict().items():
+                state[f"{name}.{k}"] = v.detach().clone()
+    return state
+
+
+def _fingerprint(X: torch.Tensor, c: torch.Tensor | None) -> list[float]:
+    """A cheap summary of the training data, so a checkpoint is resumed only on the same data."""
+    parts = [float(len(X)), float(X.shape[1]), float(X.double().sum()), float((X.double() ** 2).sum())]
+    if c is not None:
+        parts += [float(c.shape[1]), float(c.double().sum())]
+    return [round(p, 4) for p in np.asarray(parts).tolist()]

@@ -52,7 +52,22 @@ class Registry:
 
 BACKBONES = Registry("backbone")
 for _name, _target, _help in [
-    ("vae", "synthkit.backbones.vae:VAE", "Variational autoencoder (Kingma & Welling 2014); score = ELBO or IWAE bound."),
+    ("autoregressive", "synthkit.backbones.autoregressive:MADE",
+     "Masked autoregressive network (MADE) with mixture-of-Gaussians outputs; exact log-likelihood."),
+    ("vae", "synthkit.backbones.vae:VAE",
+     "Variational autoencoder (Kingma & Welling 2014); score = ELBO or IWAE bound."),
+    ("gan", "synthkit.backbones.gan:GAN",
+     "Wasserstein GAN with gradient penalty (Gulrajani et al. 2017); no likelihood."),
+    ("flow", "synthkit.backbones.flow:NormalizingFlow",
+     "Neural spline / masked autoregressive flow (zuko); exact log-likelihood."),
+    ("diffusion", "synthkit.backbones.diffusion:DDPM",
+     "Denoising diffusion (Ho et al. 2020) with DDIM sampling and classifier-free guidance; score = ELBO."),
+    ("ebm", "synthkit.backbones.ebm:EBM",
+     "Energy-based model trained with short-run Langevin MCMC and a replay buffer (Du & Mordatch 2019); score = -energy."),
+    ("rbm", "synthkit.backbones.rbm:RBM",
+     "Restricted Boltzmann machine (Gaussian/Bernoulli visible units, CD-k / PCD) or deep belief net; score = -free energy."),
+    ("sequence", "synthkit.backbones.sequence:SequenceModel",
+     "Autoregressive GRU / causal transformer over token-id sequences (SMILES, SELFIES, codes); exact log-likelihood."),
 ]:
     BACKBONES.register(_name, _target, _help)
 

@@ -14,12 +14,19 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Entry:
     name: str
-    target: str  # "package.module:Attribute"
+    target: str  # "package.module:Attribute", or "package.module" for a module
     description: str
 
     def load(self):
         module, _, attr = self.target.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        try:
+            loaded = importlib.import_module(module)
+        except ImportError as err:
+            raise ImportError(
+                f"{self.name!r} needs a package that is not installed ({err.name}); "
+                "install synthkit with the matching extra, e.g. pip install 'synthkit[all]'."
+            ) from err
+        return getattr(loaded, attr) if attr else loaded
 
 
 class Registry:
@@ -70,6 +77,19 @@ for _name, _target, _help in [
      "Autoregressive GRU / causal transformer over token-id sequences (SMILES, SELFIES, codes); exact log-likelihood."),
 ]:
     BACKBONES.register(_name, _target, _help)
+
+
+#: Domains the CLI can fit. Each target is a module with
+#: ``fit(data, *, backbone, params, target) -> fitted model`` (the CLI saves it) and
+#: ``evaluate(real, synthetic, *, holdout, target, reference, report) -> dict`` (metrics;
+#: writes an HTML report with plots and a JSON next to it when ``report`` is a path).
+DOMAINS = Registry("domain")
+for _name, _target, _help in [
+    ("array", "synthkit.cli.array_domain", "Numeric matrices (.npy, or .csv with only numeric columns) fitted by a core backbone."),
+    ("tabular", "synthkit.domains.tabular.cli", "Mixed-type tables (CSV / Parquet): metadata, encoding, constraints, privacy."),
+    ("molecules", "synthkit.domains.molecules.cli", "Molecules (SMILES / SDF): token or graph backbones, validity, design."),
+]:
+    DOMAINS.register(_name, _target, _help)
 
 
 def make_generator(name: str, **params):

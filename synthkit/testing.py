@@ -1,0 +1,200 @@
+"""Conformance checks every synthkit generator must pass (like scikit-learn's ``check_estimator``).
+
+Run them all with :func:`check_generator`, or one by one through :func:`generator_checks`
+(the test suite parametrizes over those so each failure is named). A backbone whose data
+is not flat real vectors (token sequences, binary units) provides a method
+``_conformance_data(rng) -> (X, y)`` returning a small training set in its own format.
+
+Example:
+    >>> from synthkit.backbones.vae import VAE
+    >>> check_generator(VAE(hidden_dims=(16,), verbose=0))
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from sklearn.base import clone
+
+#: Small budget used by the checks: a few steps are enough to exercise every path.
+TINY_BUDGET = dict(max_epochs=2, batch_size=64, verbose=0, random_state=0)
+
+
+def _data(est, rng: np.random.Generator):
+    hook = getattr(est, "_conformance_data", None)
+    if hook is not None:
+        return hook(rng)
+    X = np.vstack([rng.normal([-2, 0, 1], 0.5, size=(60, 3)), rng.normal([2, 1, -1], 0.5, size=(60, 3))])
+    return X, np.repeat([0, 1], 60)
+
+
+def _tiny(est):
+    est = clone(est)
+    budget = {k: v for k, v in TINY_BUDGET.items() if k in est.get_params()}
+    return est.set_params(**budget)
+
+
+def check_clone_roundtrip(est) -> None:
+    """``clone`` keeps every parameter (``__init__`` stores them unchanged)."""
+    params = est.get_params(deep=False)
+    cloned = clone(est).get_params(deep=False)
+    for name, value in params.items():
+        assert _same(cloned[name], value), f"clone changed parameter {name}: {value!r} -> {cloned[name]!r}"
+
+
+def check_fit_returns_self_and_keeps_params(est) -> None:
+    """``fit`` returns the estimator and does not change its parameters."""
+    est = _tiny(est)
+    X, _ = _data(est, np.random.default_rng(0))
+    before = est.get_params(deep=False)
+    assert est.fit(X) is est, "fit must return self"
+    after = est.get_params(deep=False)
+    for name in before:
+        assert _same(before[name], after[name]), f"fit changed parameter {name}"
+    assert est.n_features_in_ == X.shape[1]
+
+
+def check_sample_shape(est) -> None:
+    """Samples have the training data's columns, are finite and honour ``n_samples``."""
+    est = _tiny(est)
+    X, _ = _data(est, np.random.default_rng(0))
+    est.fit(X)
+    S = est.sample(7)
+    assert isinstance(S, np.ndarray) and S.shape == (7, X.shape[1]), f"sample(7) gave shape {getattr(S, 'shape', None)}"
+    assert np.isfinite(S).all(), "samples contain NaN or inf"
+    assert est.sample(0).shape == (0, X.shape[1])
+
+
+def check_conditional(est) -> None:
+    """Fitting with class labels makes ``sample(y=...)`` and ``score_samples(X, y)`` work."""
+    est = _tiny(est)
+    X, y = _data(est, np.random.default_rng(0))
+    est.fit(X, y)
+    S, ys = est.sample(6, return_y=True)
+    assert S.shape == (6, X.shape[1]) and len(ys) == 6 and set(ys) <= set(y)
+    S1 = est.sample(5, y=y[0])
+    assert S1.shape == (5, X.shape[1])
+    if est.likelihood is not None:
+        assert est.score_samples(X[:5], y[:5]).shape == (5,)
+        assert np.isfinite(est.score_samples(X[:5])).all()
+
+
+def check_seeded_reproducibility(est) -> None:
+    """The same ``random_state`` gives the same model and the same samples."""
+    X, _ = _data(est, np.random.default_rng(0))
+    a = _tiny(est).fit(X)
+    b = _tiny(est).fit(X)
+    np.testing.assert_allclose(a.sample(20), b.sample(20), rtol=1e-5, atol=1e-6,
+                               err_msg="same random_state, different samples")
+    np.testing.assert_allclose(a.sample(5, random_state=3), a.sample(5, random_state=3))
+    if est.likelihood is not None:
+        np.testing.assert_allclose(a.score_samples(X[:10]), b.score_samples(X[:10]), rtol=1e-5, atol=1e-6)
+
+
+def check_save_load(est) -> None:
+    """``save`` then ``synthkit.load`` gives an equal model: identical samples and scores."""
+    from synthkit.persistence import load
+
+    est = _tiny(est)
+    X, _ = _data(est, np.random.default_rng(0))
+    est.fit(X)
+    with tempfile.TemporaryDirectory() as tmp:
+        est.save(f"{tmp}/model")
+        loaded = load(f"{tmp}/model")
+    assert type(loaded) is type(est)
+    np.testing.assert_allclose(loaded.sample(10, random_state=1), est.sample(10, random_state=1), rtol=1e-6, atol=1e-6)
+    if est.likelihood is not None:
+        np.testing.assert_allclose(loaded.score_samples(X[:10]), est.score_samples(X[:10]), rtol=1e-6, atol=1e-6)
+
+
+def check_bad_input(est) -> None:
+    """NaN, inf, wrong dimensionality, empty arrays and wrong dtypes raise a clear ``ValueError``."""
+    X, _ = _data(est, np.random.default_rng(0))
+    X = np.asarray(X, dtype=float)
+    bad = {
+        "NaN": _with(X, np.nan),
+        "inf": _with(X, np.inf),
+        "1-D": X[:, 0],
+        "3-D": X[:, :, None],
+        "empty": X[:0],
+        "strings": np.full(X.shape, "a", dtype=object),
+    }
+    for what, data in bad.items():
+        try:
+            _tiny(est).fit(data)
+        except ValueError as err:
+            assert str(err), f"empty error message for {what} input"
+        else:
+            raise AssertionError(f"fit accepted {what} input")
+    fitted = _tiny(est).fit(X)
+    for what, data in {"wrong number of columns": np.hstack([X, X])[:5], "NaN": _with(X[:5], np.nan)}.items():
+        if fitted.likelihood is not None:
+            try:
+                fitted.score_samples(data)
+            except ValueError:
+                pass
+            else:
+                raise AssertionError(f"score_samples accepted {what} input")
+    for n in (-1, 2.5, "3"):
+        try:
+            fitted.sample(n)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"sample accepted n_samples={n!r}")
+
+
+def check_score_samples(est) -> None:
+    """``score_samples`` exists exactly when ``likelihood`` says so, and is finite per row."""
+    est = _tiny(est)
+    X, _ = _data(est, np.random.default_rng(0))
+    est.fit(X)
+    if est.likelihood is None:
+        try:
+            est.score_samples(X[:3])
+        except NotImplementedError:
+            return
+        raise AssertionError("a generator with likelihood=None must not score samples")
+    assert est.likelihood in ("exact", "lower_bound", "unnormalized")
+    s = est.score_samples(X[:9])
+    assert s.shape == (9,) and np.isfinite(s).all()
+
+
+GENERATOR_CHECKS: tuple[Callable, ...] = (
+    check_clone_roundtrip,
+    check_fit_returns_self_and_keeps_params,
+    check_sample_shape,
+    check_conditional,
+    check_seeded_reproducibility,
+    check_save_load,
+    check_bad_input,
+    check_score_samples,
+)
+
+
+def generator_checks(est) -> Iterator[Callable]:
+    """The conformance checks, each a callable taking the (unfitted) estimator."""
+    yield from GENERATOR_CHECKS
+
+
+def check_generator(est) -> None:
+    """Run every conformance check on an unfitted generator; raises on the first failure."""
+    for check in generator_checks(est):
+        check(est)
+
+
+def _with(X: np.ndarray, value: float) -> np.ndarray:
+    X = np.array(X, dtype=float)
+    X[0, 0] = value
+    return X
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b) or (a is b)
+    except (ValueError, TypeError):
+        return a is b

@@ -1,0 +1,20 @@
+"""Every registered backbone passes the shared conformance suite (synthkit.testing)."""
+
+import pytest
+
+import synthkit
+from synthkit.testing import GENERATOR_CHECKS
+
+BACKBONES = sorted(synthkit.list_backbones())
+SMALL = {"hidden_dims": (16,)}
+
+
+def _small(name):
+    est = synthkit.make_generator(name)
+    return est.set_params(**{k: v for k, v in SMALL.items() if k in est.get_params()})
+
+
+@pytest.mark.parametrize("check", GENERATOR_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", BACKBONES)
+def test_conformance(name, check):
+    check(_small(name))

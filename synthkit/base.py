@@ -107,6 +107,8 @@ class Generator(BaseEstimator):
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         what = "X"
+        if reset and hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
         X = np.asarray(X) if not hasattr(X, "iloc") else X

@@ -94,7 +94,12 @@ for _name, _target, _help in [
 
 def make_generator(name: str, **params):
     """Create a registered backbone by name, e.g. ``make_generator("vae", max_epochs=50)``."""
-    return BACKBONES.get(name)(**params)
+    cls = BACKBONES.get(name)
+    valid = cls().get_params(deep=False)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(f"backbone {name!r} has no parameter {unknown[0]!r}; its parameters are {', '.join(valid)}.")
+    return cls(**params)
 
 
 def list_backbones() -> dict[str, str]:

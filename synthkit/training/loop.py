@@ -89,7 +89,7 @@ class TrainingLoop:
         history: list[dict] = []
         state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
         best_weights = None
-        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=_fingerprint(X, c))
+        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=_fingerprint(X, c, est))
         if resume:
             restored = ckpt.restore(modules, optimizers, ema, gen)
             if restored is not None:
@@ -162,13 +162,13 @@ class TrainingLoop:
         finally:
             bar.close()
 
+        if est.checkpoint_dir is not None:  # the raw state, so a later resume continues exactly
+            ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
         if ema is not None:
             for name, avg in ema.items():
                 modules[name].load_state_dict(avg.module.state_dict())
         if best_weights is not None:
             modules.load_state_dict(best_weights)
-        if est.checkpoint_dir is not None:
-            ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
         est.history_ = history
         est.n_epochs_ = state["epoch"]
         est.n_steps_ = state["step"]
@@ -202,9 +202,13 @@ def _copy_state(modules: torch.nn.Module, ema) -> dict:
     return state
 
 
-def _fingerprint(X: torch.Tensor, c: torch.Tensor | None) -> list[float]:
-    """A cheap summary of the training data, so a checkpoint is resumed only on the same data."""
+def _fingerprint(X: torch.Tensor, c: torch.Tensor | None, est) -> list[float]:
+    """A cheap summary of the training data, so a checkpoint is resumed only on the same data.
+
+    ``X`` is already standardized, so the standardization's means and scales join it.
+    """
     parts = [float(len(X)), float(X.shape[1]), float(X.double().sum()), float((X.double() ** 2).sum())]
+    parts += list(getattr(est, "mean_", [])) + list(getattr(est, "scale_", []))
     if c is not None:
         parts += [float(c.shape[1]), float(c.double().sum())]
     return [round(p, 4) for p in np.asarray(parts).tolist()]

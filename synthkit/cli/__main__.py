@@ -1,0 +1,5 @@
+import sys
+
+from synthkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""``synthkit fit DOMAIN DATA --out MODEL``: fit a generator to a file and save it."""
+
+from synthkit.cli import parse_params
+from synthkit.registry import DOMAINS
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("fit", help="fit a generator to data and save it")
+    p.add_argument("domain", choices=list(DOMAINS), help="kind of data: " + "; ".join(
+        f"{k}: {v}" for k, v in DOMAINS.describe().items()))
+    p.add_argument("data", help="data file (or a bundled data set name for 'array')")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to save the fitted model in")
+    p.add_argument("--backbone", help="generative backbone (see 'synthkit backbones'); default: the domain's")
+    p.add_argument("--target", metavar="COLUMN", help="column to condition on (class labels)")
+    p.add_argument("--max-time", type=float, metavar="SECONDS", help="training budget in seconds")
+    p.add_argument("--max-epochs", type=int, metavar="N", help="training budget in epochs")
+    p.add_argument("--seed", type=int, help="random seed (same seed, same model on CPU)")
+    p.add_argument("--checkpoint-dir", metavar="DIR", help="write training checkpoints here")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="backbone parameter (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    params = parse_params(args.param)
+    for key, value in [("max_time", args.max_time), ("max_epochs", args.max_epochs), ("random_state", args.seed),
+                       ("checkpoint_dir", args.checkpoint_dir)]:
+        if value is not None:
+            params[key] = value
+    if args.quiet:
+        params["verbose"] = 0
+    if args.resume and args.checkpoint_dir is None:
+        raise ValueError("--resume needs --checkpoint-dir")
+    domain = DOMAINS.get(args.domain)
+    extra = {"resume": True} if args.resume else {}
+    model = domain.fit(args.data, backbone=args.backbone, params=params, target=args.target, **extra)
+    model.save(args.out)
+    print(f"saved {type(model).__name__} to {args.out}")
+    return 0

@@ -1,0 +1,172 @@
+"""Reading numeric data files and writing generated rows in batches, atomically.
+
+``write_batches`` streams an iterator of batches to ``.csv``, ``.parquet``, ``.npy`` or
+``.smi``/``.txt`` (one string per line) with bounded memory: it writes to a temporary
+file beside the destination and renames it into place only when every batch is in, so
+an interrupted run never leaves a truncated file under the requested name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+ARRAY_SUFFIXES = (".npy", ".csv", ".parquet")
+TEXT_SUFFIXES = (".smi", ".txt")
+
+
+def read_numeric(path) -> np.ndarray:
+    """Read a numeric matrix from ``.npy`` or a ``.csv`` whose columns are all numbers."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file.")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            X = np.load(path, allow_pickle=False)
+        except ValueError as err:
+            raise ValueError(f"{path}: not a numeric .npy array ({err}).") from None
+    elif suffix == ".csv":
+        import pandas as pd
+
+        try:
+            df = pd.read_csv(path)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+            raise ValueError(f"{path}: cannot parse as CSV ({err}).") from None
+        bad = [c for c in df.columns if not np.issubdtype(df[c].dtype, np.number)]
+        if bad:
+            raise ValueError(
+                f"{path}: column {bad[0]!r} is not numeric; use the tabular domain "
+                "(synthkit fit tabular ...) for mixed-type tables."
+            )
+        X = df.to_numpy(dtype=float)
+    else:
+        raise ValueError(f"{path}: unsupported file type {suffix!r}; use .npy or .csv.")
+    if X.ndim != 2:
+        raise ValueError(f"{path}: expected a 2-D matrix, got shape {X.shape}.")
+    return X
+
+
+def write_batches(path, batches: Iterable, *, columns=None) -> int:
+    """Write batches (ndarrays, DataFrames or lists of strings) to ``path``; returns rows written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in ARRAY_SUFFIXES + TEXT_SUFFIXES:
+        raise ValueError(f"{path}: unsupported output type {suffix!r}; use one of {ARRAY_SUFFIXES + TEXT_SUFFIXES}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    n = 0
+    try:
+        writer = _WRITERS[suffix](tmp, columns)
+        for batch in batches:
+            n += writer.write(batch)
+        writer.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp + ".raw"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return n
+
+
+def _frame(batch, columns):
+    import pandas as pd
+
+    if isinstance(batch, pd.DataFrame):
+        return batch
+    arr = np.asarray(batch)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    cols = columns if columns is not None else [f"x{i}" for i in range(arr.shape[1])]
+    return pd.DataFrame(arr, columns=cols)
+
+
+class _CSV:
+    def __init__(self, tmp, columns):
+        self.tmp, self.columns, self.header = tmp, columns, True
+
+    def write(self, batch) -> int:
+        df = _frame(batch, self.columns)
+        df.to_csv(self.tmp, mode="w" if self.header else "a", header=self.header, index=False)
+        self.header = False
+        return len(df)
+
+    def close(self):
+        if self.header:  # nothing written: still leave a valid (empty) file
+            open(self.tmp, "w").close()
+
+
+class _Parquet:
+    def __init__(self, tmp, columns):
+        self.tmp, self.columns, self.writer = tmp, columns, None
+
+    def write(self, batch) -> int:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(_frame(batch, self.columns), preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.tmp, table.schema)
+        self.writer.write_table(table.cast(self.writer.schema))
+        return table.num_rows
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _NPY:
+    """Collects batches on disk in a raw file, then writes the .npy header and data once."""
+
+    def __init__(self, tmp, columns):
+        self.tmp, self.raw, self.shape, self.dtype = tmp, open(tmp + ".raw", "wb"), None, None
+
+    def write(self, batch) -> int:
+        arr = np.ascontiguousarray(np.asarray(batch, dtype=float))
+        self.shape = (0 if self.shape is None else self.shape[0]) + len(arr), *arr.shape[1:]
+        self.raw.write(arr.tobytes())
+        return len(arr)
+
+    def close(self):
+        self.raw.close()
+        out = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=float, shape=self.shape or (0,))
+        if self.shape and self.shape[0]:
+            out[...] = np.memmap(self.tmp + ".raw", dtype=float, mode="r", shape=self.shape)
+        out.flush()
+        del out
+        os.unlink(self.tmp + ".raw")
+
+
+class _Text:
+    def __init__(self, tmp, columns):
+        self.f = open(tmp, "w")
+
+    def write(self, batch) -> int:
+        lines = [str(s) for s in batch]
+        self.f.write("".join(f"{s}\n" for s in lines))
+        return len(lines)
+
+    def close(self):
+        self.f.close()
+
+
+_WRITERS = {".csv": _CSV, ".parquet": _Parquet, ".npy": _NPY, ".smi": _Text, ".txt": _Text}
+
+
+def write_text(path, text: str) -> None:
+    """Write a text file atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

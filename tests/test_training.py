@@ -1,0 +1,137 @@
+"""The shared training loop: budgets, early stopping, EMA, checkpoints and resume, seeding."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from synthkit.backbones.vae import VAE
+from synthkit.datasets import load_dataset
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, _ = load_dataset("moons", n_samples=600, random_state=0)
+    return X
+
+
+def small(**kw):
+    return VAE(**{"hidden_dims": (32,), "batch_size": 64, "verbose": 0, "random_state": 0, **kw})
+
+
+def weights(est):
+    return {k: v.clone() for k, v in est.modules_.state_dict().items()}
+
+
+def test_max_epochs_and_history(moons):
+    est = small(max_epochs=3).fit(moons)
+    assert est.n_epochs_ == 3 and len(est.history_) == 3
+    assert est.n_steps_ == 3 * int(np.ceil(600 / 64))
+    assert all(np.isfinite(h["loss"]) for h in est.history_)
+
+
+def test_training_lowers_the_loss(moons):
+    from synthkit.backbones.flow import NormalizingFlow
+
+    est = NormalizingFlow(hidden_dims=(32,), n_transforms=2, batch_size=64, max_epochs=15, verbose=0, random_state=0)
+    est.fit(moons)
+    assert est.history_[-1]["nll"] < est.history_[0]["nll"] - 0.5
+
+
+def test_max_time_stops_training(moons):
+    start = time.perf_counter()
+    est = small(max_time=1.0).fit(moons)  # no epoch cap: only the clock stops it
+    assert time.perf_counter() - start < 10
+    assert est.history_[-1]["seconds"] >= 1.0 and est.n_epochs_ > 1
+
+
+def test_default_budget_comes_from_default_steps(moons):
+    est = small()
+    est.default_steps = 50
+    est.fit(moons)
+    assert est.n_steps_ >= 50 and est.n_epochs_ == int(np.ceil(50 / np.ceil(600 / 64)))
+
+
+def test_early_stopping_restores_best(moons):
+    est = small(max_epochs=400, early_stopping=True, n_iter_no_change=3, learning_rate=3e-2).fit(moons)
+    vals = [h["val_loss"] for h in est.history_]
+    assert est.n_epochs_ < 400
+    assert np.argmin(vals) == len(vals) - 1 - 3  # stopped 3 epochs after the best
+
+
+def test_ema_weights_are_kept(moons):
+    plain = small(max_epochs=3).fit(moons)
+    ema = small(max_epochs=3, ema_decay=0.9).fit(moons)
+    assert any(not torch.equal(plain.modules_.state_dict()[k], v) for k, v in ema.modules_.state_dict().items())
+
+
+def test_seeding_is_reproducible_and_restores_global_rng(moons):
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    a = small(max_epochs=2).fit(moons)
+    assert torch.rand(1) == expected  # fit did not consume the caller's random stream
+    b = small(max_epochs=2).fit(moons)
+    for k, v in weights(a).items():
+        assert torch.equal(v, b.modules_.state_dict()[k])
+    c = small(max_epochs=2, random_state=1).fit(moons)
+    assert not np.allclose(a.sample(10), c.sample(10))
+
+
+def test_resume_continues_exactly(moons, tmp_path):
+    straight = small(max_epochs=4, checkpoint_dir=tmp_path / "a").fit(moons)
+    first = small(max_epochs=2, checkpoint_dir=tmp_path / "b").fit(moons)
+    resumed = small(max_epochs=4, checkpoint_dir=tmp_path / "b").fit(moons, resume=True)
+    assert resumed.n_epochs_ == 4 and len(resumed.history_) == 4
+    assert [h["loss"] for h in resumed.history_[:2]] == [h["loss"] for h in first.history_]
+    for k, v in weights(straight).items():
+        torch.testing.assert_close(resumed.modules_.state_dict()[k], v)
+
+
+def test_resume_refuses_other_data(moons, tmp_path):
+    small(max_epochs=1, checkpoint_dir=tmp_path).fit(moons)
+    with pytest.raises(ValueError, match="different training data"):
+        small(max_epochs=2, checkpoint_dir=tmp_path).fit(moons + 1, resume=True)
+
+
+def test_resume_needs_checkpoint_dir(moons):
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        small(max_epochs=1).fit(moons, resume=True)
+
+
+def test_corrupted_checkpoint_is_a_clear_error(moons, tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="cannot read checkpoint"):
+        small(max_epochs=1, checkpoint_dir=tmp_path).fit(moons, resume=True)
+
+
+def test_kill_and_resume_from_the_command_line(tmp_path):
+    """A real process is killed mid-training; --resume picks up from its last checkpoint."""
+    ckpt = tmp_path / "ckpt"
+    cmd = [sys.executable, "-m", "synthkit.cli", "fit", "array", "moons", "--out", str(tmp_path / "m"),
+           "--checkpoint-dir", str(ckpt), "--seed", "0", "--quiet",
+           "--param", "checkpoint_interval=0.2", "--param", "hidden_dims=[16]", "--backbone", "vae"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd + ["--max-epochs", "100000"], env=env)
+    try:
+        deadline = time.time() + 120
+        while not (ckpt / "checkpoint.pt").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert (ckpt / "checkpoint.pt").exists(), "no checkpoint was written"
+    done = torch.load(ckpt / "checkpoint.pt", weights_only=True)["state"]["epoch"]
+    assert 0 < done < 100000
+    rc = subprocess.run(cmd + ["--max-epochs", str(done + 2), "--resume"], env=env).returncode
+    assert rc == 0
+    import synthkit
+
+    model = synthkit.load(tmp_path / "m")
+    assert model.n_epochs_ == done + 2

@@ -37,7 +37,7 @@ def read_numeric(path) -> np.ndarray:
             df = pd.read_csv(path)
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
             raise ValueError(f"{path}: cannot parse as CSV ({err}).") from None
-        bad = [c for c in df.columns if not np.issubdtype(df[c].dtype, np.number)]
+        bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])]
         if bad:
             raise ValueError(
                 f"{path}: column {bad[0]!r} is not numeric; use the tabular domain "

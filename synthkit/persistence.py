@@ -156,15 +156,16 @@ def load(path):
             f"{path} was saved by a newer synthkit ({config.get('versions', {}).get('synthkit')}); upgrade synthkit."
         )
     cls = _resolve_class(config.get("class", ""), path)
+    for name in (STATE, WEIGHTS):
+        if not (path / name).is_file():
+            raise ValueError(f"{path} is incomplete: {name} is missing.")
     try:
         state = json.loads((path / STATE).read_text())
         tensors = load_file(str(path / WEIGHTS))
-    except FileNotFoundError as err:
-        raise ValueError(f"{path} is incomplete: {Path(err.filename).name} is missing.") from None
     except (json.JSONDecodeError, UnicodeDecodeError, SafetensorError, OSError) as err:
         raise ValueError(f"{path} is corrupted: {err}.") from None
     try:
-        obj = cls(**config["params"])
+        obj = cls(**_restore_tuples(cls, config["params"]))
         modules = {}
         for name, value in state.items():
             decoded = _decode(value, path, tensors)
@@ -183,6 +184,14 @@ def load(path):
     except (KeyError, TypeError, RuntimeError) as err:
         raise ValueError(f"{path} does not match {cls.__name__} in this synthkit version: {err}") from None
     return obj
+
+
+def _restore_tuples(cls, params: dict) -> dict:
+    """JSON has no tuples: give back a tuple where the class's default for a parameter is one."""
+    import inspect
+
+    defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+    return {k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v for k, v in params.items()}
 
 
 class _ModulesRef:

@@ -170,3 +170,24 @@ def write_text(path, text: str) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def read_frame(path):
+    """A table from ``.csv``, ``.parquet`` or ``.npy`` (columns ``x0, x1, ...``) as a DataFrame."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path)
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+    except Exception as err:  # pandas / pyarrow raise many types for a bad file
+        raise ValueError(f"{path}: cannot read as {suffix[1:]} ({err}).") from None
+    if suffix == ".npy":
+        X = read_numeric(path)
+        return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .npy.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -46,15 +45,23 @@ def fit(data: str, *, backbone: str | None, params: dict, target: str | None = N
 
 
 def evaluate(real: str, synthetic: str, *, holdout=None, target=None, reference=None, report=None) -> dict:
-    """Classifier two-sample AUC of synthetic vs real (and vs a real holdout when given)."""
-    from synthkit.metrics import c2st_auc
+    """Fidelity, detection, utility (with ``holdout`` and ``target``) and privacy scores;
+    an HTML report with plots and its JSON when ``report`` is a path."""
+    from synthkit.io import read_frame
+    from synthkit.metrics import evaluate as score
+    from synthkit.metrics.report import write_report
 
-    R, S = read_numeric(real), read_numeric(synthetic)
-    results = {"n_real": len(R), "n_synthetic": len(S), "detection_auc": c2st_auc(R, S)}
-    if holdout is not None:
-        results["detection_auc_holdout"] = c2st_auc(read_numeric(holdout), S)
+    R, S = read_frame(real), read_frame(synthetic)
+    H = None if holdout is None else read_frame(holdout)
+    results = score(R, S, holdout=H, target=target)
     if report is not None:
-        from synthkit.io import write_text
-
-        write_text(Path(report).with_suffix(".json"), json.dumps(results, indent=2))
+        write_report(results, R, S, report)
     return results
+
+
+def example():
+    """The demo's table: scikit-learn's breast cancer data (569 rows, 30 features) and its label."""
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"})
+    return frame, "label"

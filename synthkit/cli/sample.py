@@ -28,7 +28,7 @@ def run(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {args.batch_size}")
     model = load(args.model)
-    draw = _drawer(model, args.label)
+    draw = drawer(model, args.label)
     seeds = np.random.SeedSequence(args.seed).spawn(-(-args.n_samples // args.batch_size))
     bar = progress_bar(total=args.n_samples, verbose=not args.quiet, desc="sampling", unit="row")
 
@@ -48,7 +48,7 @@ def run(args) -> int:
     return 0
 
 
-def _drawer(model, label: str | None):
+def drawer(model, label: str | None):
     """A function ``(n, seed) -> batch`` for this kind of model."""
     if not isinstance(model, Generator):  # domain synthesizers return their native type
         if label is not None:

@@ -36,8 +36,12 @@ class VAE(Generator):
         latent_dim: size of ``z`` (``None``: as many as features, at most 64).
         hidden_dims: hidden widths of encoder and decoder MLPs.
         beta: weight of the KL term.
-        decoder_likelihood: ``"gaussian"`` (learned per-feature scale) for real values,
-            ``"bernoulli"`` for data in [0, 1].
+        decoder_likelihood: ``"gaussian"`` for real values, ``"bernoulli"`` for data in [0, 1].
+        decoder_scale: Gaussian decoder's standard deviation: ``"sample"`` (predicted per
+            row and feature, heteroscedastic, kept above 1e-3) or ``"feature"`` (one learned
+            value per feature, as in TVAE).
+        kl_warmup: fraction of the training steps over which the KL weight rises linearly
+            from 0 to ``beta`` (Bowman et al. 2016), against early posterior collapse.
         categorical_features: indices of columns holding integer codes 0..K-1, modelled
             with a categorical likelihood (softmax over K) instead.
         n_importance_samples: ``k`` of the IWAE bound used by ``score_samples``.
@@ -61,6 +65,8 @@ class VAE(Generator):
         hidden_dims=(256, 256),
         beta=1.0,
         decoder_likelihood="gaussian",
+        decoder_scale="sample",
+        kl_warmup=0.2,
         categorical_features=(),
         n_importance_samples=1,
         max_epochs=None,
@@ -119,8 +125,11 @@ class VAE(Generator):
         d, k = self.n_features_in_, self.condition_dim_
         zdim = self.latent_dim or min(64, max(2, d))
         self.latent_dim_ = int(zdim)
+        if self.decoder_scale not in ("sample", "feature"):
+            raise ValueError(f"decoder_scale must be 'sample' or 'feature', got {self.decoder_scale!r}.")
         n_cont = len(self._conts)
-        out = n_cont + sum(getattr(self, "n_categories_", []))
+        self.n_scale_outputs_ = n_cont if self._per_sample_scale else 0
+        out = n_cont + self.n_scale_outputs_ + sum(getattr(self, "n_categories_", []))
         hidden = tuple(self.hidden_dims)
         return {
             "encoder": MLP(d + k, 2 * zdim, hidden),
@@ -159,17 +168,27 @@ class VAE(Generator):
         mu, log_var = self.modules_["encoder"](self._cond(x, c)).chunk(2, dim=1)
         return mu, log_var.clamp(-12.0, 8.0)
 
+    @property
+    def _per_sample_scale(self) -> bool:
+        return self.decoder_likelihood == "gaussian" and self.decoder_scale == "sample"
+
     def _split_out(self, out: torch.Tensor):
-        n_cont = len(self._conts)
-        return out[:, :n_cont], out[:, n_cont:].split(list(getattr(self, "n_categories_", [])), dim=1)
+        """Decoder output -> (continuous means or logits, log scales, categorical logits)."""
+        n_cont, n_scale = len(self._conts), self.n_scale_outputs_
+        cont, raw_scale = out[:, :n_cont], out[:, n_cont : n_cont + n_scale]
+        cats = out[:, n_cont + n_scale :].split(list(getattr(self, "n_categories_", [])), dim=1)
+        if self._per_sample_scale:
+            log_s = math.log(1e-3) + F.softplus(raw_scale - math.log(1e-3))  # smooth floor at 1e-3
+        else:
+            log_s = self.modules_["log_scale"]().expand_as(cont)
+        return cont, log_s, cats
 
     def _log_px_given_z(self, x, z, c) -> torch.Tensor:
-        cont_out, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
         xc = x[:, self._conts]
         if self.decoder_likelihood == "bernoulli":
             logp = -F.binary_cross_entropy_with_logits(cont_out, xc, reduction="none").sum(1)
         else:
-            log_s = self.modules_["log_scale"]()
             logp = (-0.5 * ((xc - cont_out) / log_s.exp()) ** 2 - log_s - 0.5 * LOG_2PI).sum(1)
         for j, logits in zip(self._cats, cat_logits):
             logp = logp + torch.log_softmax(logits, 1).gather(1, x[:, j : j + 1].long()).squeeze(1)
@@ -196,9 +215,10 @@ class VAE(Generator):
         return torch.logsumexp(log_px + log_prior - log_q, dim=0) - math.log(k)
 
     def _training_step(self, x, c, step):
-        loss = -self.elbo(x, c, beta=self.beta).mean()
+        beta = self.beta * min(1.0, step.progress / self.kl_warmup) if self.kl_warmup else self.beta
+        loss = -self.elbo(x, c, beta=beta).mean()
         step(loss)
-        return {"loss": loss.item()}
+        return {"loss": loss.item(), "beta": beta}
 
     def _validation_loss(self, x, c):
         return -self.elbo(x, c)
@@ -208,7 +228,7 @@ class VAE(Generator):
         return self.elbo(x, c) if k <= 1 else self.iwae_bound(x, c, k)
 
     def _decode_mean(self, z, c) -> torch.Tensor:
-        cont_out, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        cont_out, _, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
         if self.decoder_likelihood == "bernoulli":
             cont_out = torch.sigmoid(cont_out)
         return self._assemble(cont_out, [lg.argmax(1) for lg in cat_logits])
@@ -222,11 +242,11 @@ class VAE(Generator):
 
     def _sample(self, n, c):
         z = torch.randn(n, self.latent_dim_, device=self._device())
-        cont_out, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
         if self.decoder_likelihood == "bernoulli":
             cont = torch.bernoulli(torch.sigmoid(cont_out))
         else:
-            cont = cont_out + torch.randn_like(cont_out) * self.modules_["log_scale"]().exp()
+            cont = cont_out + torch.randn_like(cont_out) * log_s.exp()
         codes = [torch.distributions.Categorical(logits=lg).sample() for lg in cat_logits]
         return self._assemble(cont, codes)
 

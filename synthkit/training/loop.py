@@ -96,17 +96,10 @@ class TrainingLoop:
                 state, history = restored["state"], restored["history"]
                 best_weights = restored.get("best_weights")
 
-        params = {name: [p for g in opt.param_groups for p in g["params"]] for name, opt in optimizers.items()}
-
-        def step(loss: torch.Tensor, name: str = "model") -> None:
-            opt = optimizers[name]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if est.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(params[name], est.grad_clip)
-            opt.step()
-
         start = time.perf_counter() - state["elapsed"]
+        total_steps = None if max_epochs is None else max_epochs * steps_per_epoch
+        step = Step(optimizers, est.grad_clip, lambda: _progress(state["step"], total_steps,
+                                                                time.perf_counter() - start, est.max_time))
         out_of_time = False
         bar = progress_bar(total=max_epochs, initial=state["epoch"], verbose=est.verbose, desc=type(est).__name__)
         try:
@@ -191,6 +184,39 @@ class TrainingLoop:
             modules.load_state_dict(saved)
         modules.train()
         return float(torch.cat(losses).mean())
+
+
+class Step:
+    """``step(loss, name="model")``: back-propagate, clip and apply optimizer ``name``.
+
+    ``step.progress`` is the fraction of the training budget used so far (by steps or by
+    the clock, whichever is further along), for annealing schedules such as KL warm-up.
+    """
+
+    def __init__(self, optimizers: dict, grad_clip, progress):
+        self.optimizers = optimizers
+        self.grad_clip = grad_clip
+        self._progress = progress
+        self._params = {k: [p for g in o.param_groups for p in g["params"]] for k, o in optimizers.items()}
+
+    @property
+    def progress(self) -> float:
+        return self._progress()
+
+    def __call__(self, loss: torch.Tensor, name: str = "model") -> None:
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self._params[name], self.grad_clip)
+        opt.step()
+
+
+def _progress(step: int, total_steps: int | None, elapsed: float, max_time: float | None) -> float:
+    fractions = [step / total_steps] if total_steps else []
+    if max_time:
+        fractions.append(elapsed / max_time)
+    return min(1.0, max(fractions)) if fractions else 0.0
 
 
 def _copy_state(modules: torch.nn.Module, ema) -> dict:

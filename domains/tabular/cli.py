@@ -86,3 +86,10 @@ def _read_json(path: str, what: str):
         return json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"{what}: cannot read JSON from {path} ({err}).") from None
+
+
+def example():
+    """The demo's table: Palmer penguins (344 rows, numbers, categories, gaps) and its class column."""
+    from synthkit.domains.tabular.datasets import load_table
+
+    return load_table("penguins")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from synthkit.registry import DOMAINS
 
-DEFAULT_DOMAIN = "array"
+DEFAULT_DOMAIN = "tabular"
 
 
 def add_parser(sub) -> None:

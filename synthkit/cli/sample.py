@@ -28,6 +28,11 @@ def run(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {args.batch_size}")
     model = load(args.model)
+    if hasattr(model, "sample_to_file") and args.label is None:  # domain-aware batched writer
+        written = model.sample_to_file(args.out, args.n_samples, batch_size=args.batch_size,
+                                       random_state=args.seed, progress=not args.quiet)
+        print(f"wrote {written} rows to {args.out}")
+        return 0
     draw = drawer(model, args.label)
     seeds = np.random.SeedSequence(args.seed).spawn(-(-args.n_samples // args.batch_size))
     bar = progress_bar(total=args.n_samples, verbose=not args.quiet, desc="sampling", unit="row")

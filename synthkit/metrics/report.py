@@ -1,0 +1,383 @@
+"""A self-contained HTML report of :func:`synthkit.metrics.evaluate` results.
+
+One file a person can open in any browser and send by e-mail: a verdict table of the
+headline scores, per-column marginals of real against synthetic data (worst columns
+first), association heat maps and their difference, utility and privacy sections, and
+notes on how each number is computed. Plots are matplotlib figures (Agg backend, no
+display needed) embedded as base64 PNG. The JSON of the results is written beside it.
+Both files are written atomically (temporary file, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthkit.metrics import plots
+from synthkit.metrics.evaluation import HEADLINES, to_jsonable
+
+#: marginal plots shown (worst column shapes first)
+MAX_MARGINALS = 24
+#: columns in the association heat maps (those with the worst pair trends)
+MAX_HEATMAP_COLUMNS = 30
+
+
+def write_report(results: dict, real: pd.DataFrame, synthetic: pd.DataFrame, path, *, title: str | None = None) -> Path:
+    """Write ``path`` (HTML) and the JSON of ``results`` beside it (same name, ``.json``).
+
+    Args:
+        results: the dictionary returned by :func:`synthkit.metrics.evaluate`.
+        real, synthetic: the tables that were evaluated (for the plots).
+        path: the HTML file to write; its folder is created if needed.
+        title: page heading (default "Synthetic data report").
+
+    Returns:
+        The path of the HTML file.
+
+    Example:
+        >>> import tempfile, numpy as np, pandas as pd
+        >>> from synthkit.metrics import evaluate
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "c": rng.choice(list("ab"), 100)})
+        >>> res = evaluate(df, df.sample(frac=1, random_state=1), sections=("fidelity",))
+        >>> out = write_report(res, df, df, Path(tempfile.mkdtemp()) / "report.html")
+        >>> out.with_suffix(".json").exists(), out.read_text().startswith("<!DOCTYPE html>")
+        (True, True)
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        raise ValueError(f"{path} would collide with the JSON written beside the report; use a .html path.")
+    if "summary" not in results or "data" not in results:
+        raise ValueError("results must be the dictionary returned by synthkit.metrics.evaluate.")
+    page = _render(results, real, synthetic, title or "Synthetic data report")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2, allow_nan=False))
+    _atomic_write(path, page)
+    return path
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# ---------------------------------------------------------------------------- page
+def _render(results: dict, real: pd.DataFrame, synthetic: pd.DataFrame, title: str) -> str:
+    kinds = results["data"]["columns"]
+    kinds = {c: kinds.get(str(c), "id") for c in real.columns}
+    parts = [_header(results, title), _summary_table(results)]
+    fidelity = results.get("fidelity")
+    if fidelity:
+        parts.append(_fidelity_section(fidelity, real, synthetic, kinds))
+    if "detection" in results:
+        d = results["detection"]
+        parts.append(
+            "<section><h2>Detection</h2>"
+            f"<p>A gradient-boosted classifier ({_e(d.get('classifier'))}, {d.get('cv')}-fold cross-validation) "
+            f"tried to tell real rows from synthetic ones. Its held-out ROC AUC is <b>{_fmt(d.get('auc'))}</b> "
+            "(0.5: cannot tell them apart; 1.0: recognizes every synthetic row). "
+            "Identical rows are kept in one fold, so copies of real rows count as undetectable here; "
+            "the privacy section is what flags them.</p></section>"
+        )
+    if results.get("precision_recall"):
+        parts.append(_precision_recall_section(results["precision_recall"]))
+    if results.get("utility"):
+        parts.append(_utility_section(results["utility"]))
+    if results.get("privacy"):
+        parts.append(_privacy_section(results["privacy"]))
+    parts.append(_footer(results))
+    return _PAGE.format(title=_e(title), css=_CSS, body="\n".join(parts))
+
+
+def _header(results: dict, title: str) -> str:
+    d = results["data"]
+    counts = Counter(d["columns"].values())
+    kinds = ", ".join(f"{n} {k}" for k, n in counts.items())
+    holdout = f" · holdout {d['n_holdout']:,} rows" if d.get("n_holdout") else ""
+    target = f" · target <code>{_e(d['target'])}</code>" if d.get("target") else ""
+    when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    return (
+        f"<header><h1>{_e(title)}</h1><p class='meta'>real {d['n_real']:,} rows · synthetic "
+        f"{d['n_synthetic']:,} rows{holdout} · {len(d['columns'])} columns ({kinds}){target} · {when}</p></header>"
+    )
+
+
+def _summary_table(results: dict) -> str:
+    s = results["summary"]
+    rows = []
+    for key, (label, ideal, meaning) in HEADLINES.items():
+        if key not in s:
+            continue
+        verdict = _verdict(key, s)
+        badge = f"<span class='badge {verdict}'>{verdict}</span>" if verdict else ""
+        rows.append(
+            f"<tr><td>{_e(label)}</td><td class='num'>{_fmt(s[key])}</td><td class='num'>{_e(ideal)}</td>"
+            f"<td>{badge}</td><td class='muted'>{_e(meaning)}</td></tr>"
+        )
+    skipped = results.get("skipped") or {}
+    note = "".join(f"<li><b>{_e(k)}</b> skipped: {_e(v)}</li>" for k, v in skipped.items())
+    return (
+        "<section><h2>Summary</h2><table class='summary'><thead><tr><th>Score</th><th>Value</th>"
+        "<th>Ideal</th><th></th><th>What it measures</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table>" + (f"<ul class='muted'>{note}</ul>" if note else "") + "</section>"
+    )
+
+
+def _verdict(key: str, s: dict) -> str:
+    v = s.get(key)
+    if v is None:
+        return ""
+    if key in ("column_shapes", "pair_trends"):
+        return "good" if v >= 0.9 else "fair" if v >= 0.8 else "poor"
+    if key == "detection_auc":
+        return "good" if v <= 0.6 else "fair" if v <= 0.75 else "poor"
+    if key in ("precision", "recall"):
+        return "good" if v >= 0.9 else "fair" if v >= 0.75 else "poor"
+    if key == "coverage":
+        return "good" if v >= 0.9 else "fair" if v >= 0.75 else "poor"
+    if key.startswith("tstr_"):
+        ref = s.get("trtr_" + key[5:])
+        if ref is None:
+            return ""
+        gap = ref - v
+        return "good" if gap <= 0.03 else "fair" if gap <= 0.1 else "poor"
+    if key == "exact_copy_rate":
+        base = s.get("exact_copy_rate_holdout") or 0.0
+        return "good" if v <= base + 0.005 else "fair" if v <= base + 0.02 else "poor"
+    if key == "dcr_share":
+        return "good" if 0.45 <= v <= 0.55 else "fair" if 0.4 <= v <= 0.6 else "poor"
+    if key == "mia_auc":
+        return "good" if v <= 0.55 else "fair" if v <= 0.6 else "poor"
+    if key == "authenticity":
+        return "good" if v >= 0.4 else "fair" if v >= 0.25 else "poor"
+    return ""
+
+
+# ---------------------------------------------------------------------------- fidelity
+def _fidelity_section(fidelity: dict, real, synthetic, kinds) -> str:
+    shapes = sorted(fidelity.get("column_shapes", []), key=lambda r: (r["score"] is None, r["score"] or 0))
+    out = ["<section><h2>Columns</h2>"]
+    if shapes:
+        shown = shapes[:MAX_MARGINALS]
+        more = f" ({len(shapes) - len(shown)} better columns not drawn)" if len(shapes) > len(shown) else ""
+        out.append(
+            f"<p>Real (blue) against synthetic (orange) distributions, the worst-matching columns first{more}. "
+            "The score in each title is the KS complement for numbers and dates, the total-variation "
+            "complement for categories (1 = identical).</p>"
+        )
+        out.append(plots.png_tag(plots.marginals_figure(shown, real, synthetic, kinds), "marginal distributions", tight=False))
+        rows = "".join(
+            f"<tr><td>{_e(r['column'])}</td><td>{_e(r['kind'])}</td><td>{_e(r['metric'])}</td>"
+            f"<td class='num'>{_bar(r['score'])}</td><td class='num'>{_pct(r['missing_real'])}</td>"
+            f"<td class='num'>{_pct(r['missing_synthetic'])}</td></tr>"
+            for r in shapes
+        )
+        out.append(
+            "<details><summary>All column scores</summary><table><thead><tr><th>Column</th><th>Kind</th>"
+            "<th>Metric</th><th>Score</th><th>Missing (real)</th><th>Missing (synthetic)</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>"
+        )
+    out.append("</section>")
+    trends = fidelity.get("pair_trends", [])
+    if trends:
+        out.append("<section><h2>Relations between columns</h2>")
+        cols = _heatmap_columns(trends, kinds)
+        if len(cols) >= 2:
+            sub = {c: kinds[c] for c in kinds if str(c) in cols}
+            out.append(
+                "<p>Association of every pair of columns in the real and the synthetic table "
+                "(Pearson correlation between numbers, Cramér's V when a category is involved; "
+                "numbers are binned at the real deciles for Cramér's V), and the absolute difference."
+                + (f" Shown: the {len(cols)} columns with the worst pair trends." if len(cols) < len(
+                    [k for k in kinds.values() if k != "id"]) else "")
+                + "</p>"
+            )
+            for fig in plots.association_figures(real, synthetic, sub):
+                out.append(plots.png_tag(fig, "association heat maps"))
+        worst = sorted(trends, key=lambda r: r["score"])[:10]
+        rows = "".join(
+            f"<tr><td>{_e(' × '.join(r['columns']))}</td><td>{_e(r['metric'])}</td><td class='num'>{_bar(r['score'])}</td>"
+            f"<td class='num'>{_fmt(r['real'])}</td><td class='num'>{_fmt(r['synthetic'])}</td></tr>"
+            for r in worst
+        )
+        out.append(
+            "<h3>Worst pairs</h3><table><thead><tr><th>Pair</th><th>Metric</th><th>Score</th>"
+            f"<th>Correlation (real)</th><th>Correlation (synthetic)</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+        out.append("</section>")
+    return "".join(out)
+
+
+def _heatmap_columns(trends: list[dict], kinds) -> list[str]:
+    cols = [str(c) for c, k in kinds.items() if k != "id"]
+    if len(cols) <= MAX_HEATMAP_COLUMNS:
+        return cols
+    badness = {c: 0.0 for c in cols}
+    for r in trends:
+        for c in r["columns"]:
+            badness[c] = max(badness[c], 1.0 - r["score"])
+    keep = set(sorted(cols, key=lambda c: -badness[c])[:MAX_HEATMAP_COLUMNS])
+    return [c for c in cols if c in keep]
+
+
+# ---------------------------------------------------------------------------- other sections
+def _precision_recall_section(pr: dict) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(HEADLINES[k][0])}</td><td class='num'>{_fmt(pr.get(k))}</td><td class='muted'>{_e(HEADLINES[k][2])}</td></tr>"
+        for k in ("precision", "recall", "density", "coverage", "alpha_precision", "beta_recall", "authenticity")
+        if k in pr
+    )
+    fig = plots.alpha_beta_figure(pr) if pr.get("alphas") else None
+    return (
+        "<section><h2>Sample-level fidelity and diversity</h2>"
+        f"<p>Computed on standardized one-hot rows with k = {pr.get('k')} nearest neighbours "
+        "(Kynkäänniemi et al. 2019; Naeem et al. 2020; Alaa et al. 2022). Precision is about realism, "
+        "recall and coverage about diversity (mode collapse lowers them).</p>"
+        f"<div class='row'><table><tbody>{rows}</tbody></table>"
+        + (plots.png_tag(fig, "alpha-precision and beta-recall curves") if fig is not None else "") + "</div></section>"
+    )
+
+
+def _utility_section(u: dict) -> str:
+    metrics = [k for k in u["trtr"] if k != "note"]
+    names = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "f1_macro": "F1 (macro)", "r2": "R²", "mae": "MAE"}
+    rows = "".join(
+        f"<tr><td>{names.get(k, k)}</td><td class='num'>{_fmt(u['trtr'][k])}</td>"
+        f"<td class='num'>{_fmt(u['tstr'][k])}</td><td class='num'>{_fmt(u['gap'].get(k))}</td></tr>"
+        for k in metrics
+    )
+    notes = " ".join(_e(u[s]["note"]) for s in ("trtr", "tstr") if "note" in u[s])
+    return (
+        "<section><h2>Utility</h2>"
+        f"<p>Predicting <code>{_e(u['target'])}</code> ({_e(u['task'])}) on the real holdout with "
+        "histogram gradient boosting trained on the real table (TRTR) or on the synthetic table (TSTR). "
+        "A small gap means models trained on synthetic data work on real data.</p>"
+        "<table><thead><tr><th>Metric</th><th>Train real</th><th>Train synthetic</th><th>Gap</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>" + (f"<p class='muted'>{notes}</p>" if notes else "") + "</section>"
+    )
+
+
+def _privacy_section(p: dict) -> str:
+    out = ["<section><h2>Privacy</h2>"]
+    if "dp" in p:
+        dp = p["dp"]
+        out.append(
+            f"<p class='callout'>The generator was trained with differential privacy: "
+            f"ε = {_fmt(dp.get('epsilon'))}, δ = {_fmt(dp.get('delta'), '.1e')}"
+            + (f", noise multiplier {_fmt(dp.get('noise_multiplier'))}" if dp.get("noise_multiplier") else "")
+            + ".</p>"
+        )
+    c = p.get("exact_copies")
+    if c:
+        base = "" if c.get("holdout") is None else f" (real holdout rows that equal a training row: {_pct(c['holdout'])})"
+        out.append(f"<p><b>Exact copies</b>: {_pct(c['synthetic'])} of synthetic rows equal a training row{base}.</p>")
+    d = p.get("dcr")
+    if d:
+        out.append(
+            f"<p><b>Distance to closest record</b>: {_pct(d['share_closer_to_train'])} of synthetic rows are nearer "
+            f"to a training row than to any of {d['n_reference']:,} holdout rows (ideal 50%; much more means "
+            "memorization).</p>"
+        )
+        out.append(plots.png_tag(plots.dcr_figure(d), "distance to closest record"))
+    m = p.get("membership_inference")
+    if m:
+        rows = "".join(
+            f"<tr><td>{_e(name)}</td><td class='num'>{_fmt(a['auc'])}</td><td class='num'>{_fmt(a['tpr_at_fpr_0.01'])}</td>"
+            f"<td class='num'>{a['n_members']:,}</td></tr>"
+            for name, a in m["attacks"].items()
+        )
+        out.append(
+            "<p><b>Membership inference</b>: an attacker who holds the synthetic table scores real rows; "
+            "AUC 0.5 means training rows cannot be told from unseen rows. The true-positive rate at a 1% "
+            "false-positive rate shows whether a few rows are exposed with confidence (ideal 0.01).</p>"
+            "<table><thead><tr><th>Attack</th><th>AUC</th><th>TPR at 1% FPR</th><th>Members</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+    out.append(
+        "<p class='muted'>These are empirical checks, not guarantees: only differential privacy bounds what "
+        "any attacker can learn.</p></section>"
+    )
+    return "".join(out)
+
+
+def _footer(results: dict) -> str:
+    secs = results.get("seconds") or {}
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in secs.items())
+    return (
+        "<footer><p>Numbers: column shapes and pair trends follow SDMetrics' KSComplement, TVComplement, "
+        "CorrelationSimilarity and ContingencySimilarity; identifier columns are left out. Full results are in "
+        f"the JSON file beside this page.</p><p>Computed in: {_e(timing)}.</p></footer>"
+    )
+
+
+# ---------------------------------------------------------------------------- helpers
+def _e(text) -> str:
+    return html.escape("" if text is None else str(text))
+
+
+def _fmt(v, spec: str = ".3f") -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return f"{v:,}"
+    return format(float(v), spec)
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _bar(score) -> str:
+    if score is None:
+        return "–"
+    color = "#3a9a5b" if score >= 0.9 else "#d9a43a" if score >= 0.8 else "#c4483e"
+    return (
+        f"<span class='bar'><span style='width:{100 * max(0.0, min(1.0, score)):.0f}%;background:{color}'></span></span>"
+        f" {score:.3f}"
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{css}</style></head>
+<body><main>{body}</main></body></html>
+"""
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;background:#f6f7f9;margin:0}
+main{max-width:1180px;margin:0 auto;padding:24px 32px 48px;background:#fff;box-shadow:0 0 8px rgba(0,0,0,.06)}
+h1{font-size:26px;margin:0 0 4px} h2{font-size:19px;margin:34px 0 10px;border-bottom:1px solid #e3e5e8;padding-bottom:4px}
+h3{font-size:15px;margin:20px 0 6px}
+p{line-height:1.45;max-width:900px} .meta,.muted{color:#666;font-size:13px}
+table{border-collapse:collapse;font-size:13.5px;margin:6px 0}
+th,td{padding:5px 10px;border-bottom:1px solid #eceef1;text-align:left;vertical-align:middle}
+th{background:#f2f4f6;font-weight:600} td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.summary td:first-child{font-weight:600}
+.badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:12px;font-weight:600;color:#fff}
+.badge.good{background:#3a9a5b}.badge.fair{background:#d9a43a}.badge.poor{background:#c4483e}
+.bar{display:inline-block;width:80px;height:8px;background:#eceef1;border-radius:4px;vertical-align:middle;overflow:hidden}
+.bar span{display:block;height:100%}
+img{max-width:100%;display:block;margin:8px 0}
+details{margin:8px 0} summary{cursor:pointer;color:#4C72B0;font-size:14px}
+.row{display:flex;gap:28px;align-items:flex-start;flex-wrap:wrap}
+.callout{background:#eef4fb;border-left:4px solid #4C72B0;padding:8px 12px}
+code{background:#f2f4f6;padding:1px 4px;border-radius:3px}
+footer{margin-top:36px;color:#777;font-size:12.5px}
+"""

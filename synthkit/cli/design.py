@@ -1,5 +1,6 @@
 """``synthkit design MODEL --objective qed --budget 5000 --out best.csv``: REINVENT on a saved
-molecule prior (see :func:`synthkit.domains.molecules.optimize`)."""
+molecule prior; parses arguments and calls the molecules domain's ``design`` (found through
+``synthkit.registry.DOMAINS``, so the core never imports a domain)."""
 
 from __future__ import annotations
 
@@ -26,23 +27,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from synthkit.persistence import load
+    from synthkit.registry import DOMAINS
 
-    model = load(args.model)
-    if not hasattr(model, "tokenizer_"):
-        raise ValueError(f"{args.model} holds a {type(model).__name__}; design needs a model from 'synthkit fit molecules'.")
-    from synthkit.domains.molecules import optimize
-    from synthkit.domains.molecules.design import top_k_mean
-
-    table, agent = optimize(
-        model, args.objective, budget=args.budget, batch_size=args.batch_size, sigma=args.sigma,
-        learning_rate=args.learning_rate, diversity_filter=None if args.no_diversity_filter else "scaffold",
-        filters=args.filter, random_state=args.seed, verbose=0 if args.quiet else 1, return_agent=True,
+    summary = DOMAINS.get("molecules").design(
+        args.model, args.objective, budget=args.budget, out=args.out, filters=args.filter,
+        batch_size=args.batch_size, sigma=args.sigma, learning_rate=args.learning_rate,
+        diversity_filter=not args.no_diversity_filter, top=args.top, save_agent=args.save_agent,
+        random_state=args.seed, verbose=0 if args.quiet else 1,
     )
-    out = table.head(args.top) if args.top else table
-    out.to_csv(args.out, index_label="rank")
-    if args.save_agent:
-        agent.save(args.save_agent)
-    print(f"{table.attrs['oracle_calls']} oracle calls; best {table['score'].max():.4f}, "
-          f"top-10 mean {top_k_mean(table, 10):.4f}; wrote {len(out)} molecules to {args.out}")
+    print(f"{summary['oracle_calls']} oracle calls; best {summary['best']:.4f}, "
+          f"top-10 mean {summary['top10_mean']:.4f}; wrote {summary['written']} molecules to {args.out}")
     return 0

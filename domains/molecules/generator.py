@@ -1,0 +1,385 @@
+"""``MoleculeGenerator``: a backbone over a molecular representation, SMILES in and out.
+
+The adapter turns SMILES into what a backbone models (SMILES or SELFIES token ids) and
+every sample back into canonical SMILES through one validity path
+(:mod:`synthkit.domains.molecules.chem`), whatever the backbone.
+
+References:
+    Segler et al., "Generating Focused Molecule Libraries for Drug Discovery with Recurrent
+    Neural Networks", ACS Cent. Sci. 2018 (SMILES language models).
+    Krenn et al., "SELFIES", Mach. Learn.: Sci. Technol. 2020.
+    Polykovskiy et al., "MOSES", Front. Pharmacol. 2020 (what "valid, unique, novel" means).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from synthkit.domains.molecules import properties as props
+from synthkit.domains.molecules.chem import canonical, canonicalize, require_rdkit, to_mol
+from synthkit.domains.molecules.io import Molecules, read_molecules
+from synthkit.domains.molecules.graph_codec import GraphCodec
+from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
+
+#: backbones a molecule representation can be handed to: token ids for "sequence", and
+#: integer codes as categorical columns for "vae" (tokens, or graph node/adjacency codes)
+BACKBONES = ("sequence", "vae")
+REPRESENTATIONS = (*TOKENIZERS, "graph")
+
+
+class MoleculeGenerator(BaseEstimator):
+    """Learn a chemical space from SMILES and sample new valid molecules.
+
+    ``fit`` reads SMILES (a list, or a ``.smi`` / ``.csv`` / ``.sdf`` path), skips and
+    reports invalid entries by line, canonicalizes the rest, tokenizes them and fits the
+    backbone on the token ids. ``sample`` draws from the backbone and returns canonical
+    SMILES: decodings that are not valid molecules are dropped, counted, and drawn again
+    (up to ``max_rounds`` rounds), so ``sample(n)`` normally returns exactly ``n``.
+
+    Args:
+        backbone: ``"sequence"`` (GRU / causal transformer, exact likelihood; needed by
+            :func:`~synthkit.domains.molecules.optimize`) or ``"vae"`` (token positions as
+            categorical columns; likelihood is the ELBO).
+        representation: ``"selfies"`` (every token string decodes to a molecule),
+            ``"smiles"`` (regex tokens), or ``"graph"`` (atoms and Kekulé bonds as node and
+            adjacency codes in breadth-first order, decoded with valence correction; see
+            :mod:`~synthkit.domains.molecules.graph_codec`; needs ``backbone="vae"``, a
+            GraphVAE-style one-shot model).
+        backbone_params: keyword arguments of the backbone (e.g. ``{"hidden_dim": 512,
+            "max_time": 600}``); see ``synthkit.make_generator``. The sequence backbone
+            defaults to ``batch_size=64`` here (faster progress on a time budget).
+        largest_fragment: keep only the largest fragment of each training molecule
+            (strips salts and solvents) and of each sample.
+        max_tokens: skip training molecules longer than this many tokens (for ``"graph"``:
+            heavy atoms; ``None``: keep all).
+        max_rounds: sampling rounds used to replace invalid (or, with ``unique=True``,
+            repeated) molecules before giving up with a warning.
+        random_state: seed of the backbone (unless ``backbone_params`` sets one) and the
+            default seed of ``sample``.
+
+    Attributes:
+        backbone_: the fitted backbone (saved as a nested model).
+        vocabulary_: tokens in id order (id 0 is padding).
+        condition_: ``None``, ``"labels"``, ``"values"`` or the property name conditioned on.
+        fit_report_: counts of entries read, invalid and not representable.
+
+    Example:
+        >>> from synthkit.domains.molecules.data import load_dataset
+        >>> gen = MoleculeGenerator(backbone_params={"hidden_dim": 32, "embedding_dim": 16,
+        ...     "max_epochs": 1, "verbose": 0}, random_state=0).fit(load_dataset("nci")[:200])
+        >>> len(gen.sample(5))
+        5
+    """
+
+    def __init__(
+        self,
+        backbone="sequence",
+        representation="selfies",
+        backbone_params=None,
+        *,
+        largest_fragment=True,
+        max_tokens=None,
+        max_rounds=10,
+        random_state=None,
+    ):
+        self.backbone = backbone
+        self.representation = representation
+        self.backbone_params = backbone_params
+        self.largest_fragment = largest_fragment
+        self.max_tokens = max_tokens
+        self.max_rounds = max_rounds
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, smiles, y=None, *, resume: bool = False):
+        """Fit to molecules.
+
+        Args:
+            smiles: a list of SMILES or a path to a ``.smi`` / ``.csv`` / ``.sdf`` file.
+            y: optional condition: a property name (``"qed"``, ``"logp"``, ``"sa"``,
+                ``"weight"``, computed here and conditioned on as a continuous value), a
+                CSV column / SDF field name (numbers: continuous; text: class labels), 1-D
+                class labels (e.g. property bins) or a 2-D array of continuous values, one
+                per entry of ``smiles`` (rows of skipped entries are dropped with them).
+            resume: continue the backbone's training from its ``checkpoint_dir``.
+
+        Returns:
+            self
+        """
+        require_rdkit()
+        self._check_params()
+        mols = read_molecules(smiles, largest_fragment=self.largest_fragment, warn=True)
+        if not mols.smiles:
+            raise ValueError(f"{mols.source}: no valid molecule to learn from. {mols.summary()}")
+        cond, kind = self._condition_values(mols, y)
+        if self.representation == "graph":
+            codec = GraphCodec().fit(mols.smiles, max_atoms=self.max_tokens)
+        else:
+            codec = make_tokenizer(self.representation).fit(mols.smiles)
+        ids, kept, failures = codec.encode(mols.smiles, max_length=self.max_tokens)
+        if failures:
+            shown = "; ".join(f"line {mols.lines[i]}: {why}" for i, why in failures[:10])
+            more = f"; and {len(failures) - 10} more" if len(failures) > 10 else ""
+            warnings.warn(
+                f"{mols.source}: skipped {len(failures)} valid molecules that the {self.representation} "
+                f"representation cannot hold — {shown}{more}.",
+                UserWarning,
+                stacklevel=2,
+            )
+        if len(ids) < 2:
+            raise ValueError("fewer than two molecules are left to learn from after skipping bad entries.")
+        if cond is not None:
+            cond = cond[kept]
+        self.vocabulary_ = list(codec.vocabulary)
+        if self.representation == "graph":
+            self.max_atoms_ = int(codec.max_atoms)
+        self.condition_ = kind
+        self.fit_report_ = {
+            "entries": len(mols.smiles) + len(mols.invalid),
+            "invalid": len(mols.invalid),
+            "invalid_lines": [line for line, _, _ in mols.invalid[:1000]],
+            "not_representable": len(failures),
+            "molecules": int(len(ids)),
+            "max_tokens": int(ids.shape[1]),
+        }
+        backbone = self._make_backbone(ids.shape[1])
+        if self.backbone == "sequence":
+            backbone.fit(ids, cond, vocab_size=codec.vocab_size, resume=resume)
+        else:
+            backbone.fit(ids.astype(np.float64), cond, resume=resume)
+        self.backbone_ = backbone
+        return self
+
+    def _check_params(self) -> None:
+        if self.representation not in REPRESENTATIONS:
+            raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}.")
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone {self.backbone!r} cannot model molecules yet; choose from {BACKBONES}.")
+        if self.representation == "graph" and self.backbone != "vae":
+            raise ValueError("representation='graph' is modelled one-shot; use backbone='vae'.")
+        if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
+            raise ValueError(f"backbone_params must be a dict or None, got {type(self.backbone_params).__name__}.")
+        if self.max_tokens is not None and (not isinstance(self.max_tokens, (int, np.integer)) or self.max_tokens < 1):
+            raise ValueError(f"max_tokens must be a positive integer or None, got {self.max_tokens!r}.")
+        if not isinstance(self.max_rounds, (int, np.integer)) or self.max_rounds < 1:
+            raise ValueError(f"max_rounds must be a positive integer, got {self.max_rounds!r}.")
+
+    def _make_backbone(self, width: int):
+        from synthkit.registry import make_generator
+
+        params = dict(self.backbone_params or {})
+        params.setdefault("random_state", self.random_state)
+        if self.backbone == "sequence":
+            params.setdefault("batch_size", 64)  # more updates per second: better priors on a time budget
+        if self.backbone == "vae":
+            params.setdefault("categorical_features", list(range(width)))
+        return make_generator(self.backbone, **params)
+
+    def _condition_values(self, mols: Molecules, y):
+        """The condition array aligned with ``mols.smiles`` and what kind it is."""
+        if y is None:
+            return None, None
+        if isinstance(y, str):
+            if mols.properties is not None and y in mols.properties.columns:
+                column = mols.properties[y]
+                numeric = np.asarray(pd.to_numeric(column, errors="coerce"), dtype=float)
+                if np.isfinite(numeric).all():
+                    return numeric.reshape(-1, 1), "values"
+                return column.astype(str).to_numpy(), "labels"
+            if y in props.PROPERTIES:
+                values = props.compute([to_mol(s) for s in mols.smiles], y)
+                if not np.isfinite(values).all():
+                    raise ValueError(f"property {y!r} could not be computed for every molecule.")
+                return values.reshape(-1, 1), y
+            raise ValueError(
+                f"y={y!r} is neither a column of {mols.source} nor a property ({', '.join(props.PROPERTIES)})."
+            )
+        y = np.asarray(y)
+        n_entries = len(mols.smiles) + len(mols.invalid)
+        if len(y) != n_entries:
+            raise ValueError(f"y has {len(y)} entries but smiles has {n_entries}.")
+        every = sorted(mols.lines + [line for line, _, _ in mols.invalid])
+        position = {line: i for i, line in enumerate(every)}
+        y = y[[position[line] for line in mols.lines]]
+        return y, ("labels" if y.ndim == 1 else "values")
+
+    # ------------------------------------------------------------------ sampling
+    @property
+    def codec_(self):
+        """The fitted representation: a tokenizer, or a :class:`GraphCodec` for graphs."""
+        check_is_fitted(self, "vocabulary_")
+        if self.representation == "graph":
+            return GraphCodec(self.vocabulary_, self.max_atoms_)
+        return make_tokenizer(self.representation, self.vocabulary_)
+
+    tokenizer_ = codec_
+
+    def _condition_rows(self, y, n: int):
+        """Per-row condition for ``n`` draws (``None`` for an unconditional model)."""
+        kind = self.condition_
+        if kind is None:
+            if y is not None:
+                raise ValueError("this MoleculeGenerator was fitted without y; pass y=None.")
+            return None
+        if kind == "labels":
+            if y is None:
+                return None  # the backbone draws labels from the training frequencies
+            y = np.asarray(y)
+            return np.full(n, y.item(), dtype=y.dtype) if y.ndim == 0 else y
+        if y is None:
+            raise ValueError(f"this MoleculeGenerator is conditioned on {kind}; pass y (a value or one per row).")
+        y = np.asarray(y, dtype=float)
+        width = self.backbone_.condition_dim_
+        if y.ndim == 0 or y.size == width:
+            return np.tile(y.reshape(1, width), (n, 1))
+        return y.reshape(n, width)
+
+    def generate(self, n: int, *, y=None, random_state=None) -> list[str | None]:
+        """One draw per row: canonical SMILES, or ``None`` where the decoding is not a valid
+        molecule (use this to measure validity; :meth:`sample` replaces the ``None``s)."""
+        check_is_fitted(self, "backbone_")
+        rows = self._condition_rows(y, n)
+        ids = self.backbone_.sample(n, y=rows, random_state=random_state)
+        ids = np.rint(np.asarray(ids)).astype(np.int64)
+        if self.representation != "graph":
+            ids = np.clip(ids, 0, len(self.vocabulary_))
+            ids[np.cumsum(ids == 0, axis=1) > 0] = 0  # a VAE may emit tokens after a pad
+        strings = self.codec_.decode_smiles(ids)
+        return canonicalize(strings, largest_fragment=self.largest_fragment)
+
+    def sample(self, n_samples: int, *, y=None, unique: bool = False, random_state=None, return_stats: bool = False):
+        """Draw ``n_samples`` valid molecules as canonical SMILES.
+
+        Invalid decodings (and with ``unique=True`` repeats) are dropped, counted and drawn
+        again, up to ``max_rounds`` rounds; if that is not enough a warning says how many
+        are missing and fewer are returned.
+
+        Args:
+            n_samples: number of molecules.
+            y: condition of a conditional model: a label, a value, or one per row.
+            unique: return distinct molecules only.
+            random_state: seed of this call (default: the estimator's ``random_state``).
+            return_stats: also return a dict: ``drawn``, ``invalid``, ``duplicates``, ``rounds``.
+
+        Returns:
+            list of ``n_samples`` SMILES (and the stats).
+        """
+        from synthkit.base import _check_count
+
+        check_is_fitted(self, "backbone_")
+        n = _check_count(n_samples)
+        seed = self.random_state if random_state is None else random_state
+        seeds = np.random.SeedSequence(_entropy(seed)).spawn(int(self.max_rounds))
+        conds = self._condition_rows(y, n)
+        out: list[str | None] = [None] * n
+        seen: set[str] = set()
+        stats = {"drawn": 0, "invalid": 0, "duplicates": 0, "rounds": 0}
+        pending = np.arange(n)
+        for r in range(int(self.max_rounds)):
+            if not len(pending):
+                break
+            # draw a few extra when validity is low so that rounds stay few
+            rate = 1.0 if stats["drawn"] == 0 else max(0.05, 1 - (stats["invalid"] + stats["duplicates"]) / stats["drawn"])
+            m = len(pending) if conds is not None else min(int(math.ceil(len(pending) / rate * 1.1)) + 1, 20 * len(pending) + 10)
+            rows = None if conds is None else conds[pending]
+            drawn = self.generate(m, y=rows, random_state=int(seeds[r].generate_state(1)[0]))
+            stats["drawn"] += m
+            stats["rounds"] += 1
+            if conds is None:  # unconditional: fill the open slots in order
+                accepted, fresh = [], set()
+                for smi in drawn:
+                    if smi is None:
+                        stats["invalid"] += 1
+                    elif unique and (smi in seen or smi in fresh):
+                        stats["duplicates"] += 1
+                    elif len(accepted) < len(pending):
+                        accepted.append(smi)
+                        fresh.add(smi)
+                for slot, smi in zip(pending, accepted):
+                    out[slot] = smi
+                pending = pending[len(accepted):]
+            else:  # draw j was made for row pending[j] and its condition
+                still = []
+                for slot, smi in zip(pending, drawn):
+                    if smi is None:
+                        stats["invalid"] += 1
+                        still.append(slot)
+                    elif unique and smi in seen:
+                        stats["duplicates"] += 1
+                        still.append(slot)
+                    else:
+                        out[slot] = smi
+                pending = np.asarray(still, dtype=np.int64)
+            if unique:
+                seen.update(s for s in out if s is not None)
+        if len(pending):
+            warnings.warn(
+                f"only {n - len(pending)} of {n} molecules after {stats['rounds']} rounds "
+                f"({stats['invalid']} invalid, {stats['duplicates']} repeated draws); "
+                "train longer or raise max_rounds.",
+                UserWarning,
+                stacklevel=2,
+            )
+        result = [s for s in out if s is not None]
+        return (result, stats) if return_stats else result
+
+    # ------------------------------------------------------------------ likelihood
+    def score_samples(self, smiles, y=None) -> np.ndarray:
+        """Log-likelihood of each molecule's canonical encoding under the backbone.
+
+        For ``backbone="sequence"`` this is the exact log-probability of the canonical
+        string (a lower bound on the molecule's probability, which other spellings share);
+        for ``"vae"`` an ELBO. Molecules that are invalid, longer than the model allows or
+        use tokens it never saw get ``-inf``.
+        """
+        check_is_fitted(self, "backbone_")
+        if self.backbone_.likelihood is None:
+            raise NotImplementedError(f"backbone {self.backbone!r} has no likelihood.")
+        smiles = list(smiles)
+        can = [canonical(s, largest_fragment=self.largest_fragment) if isinstance(s, str) else None for s in smiles]
+        if self.representation == "graph":
+            limit = self.max_atoms_
+        else:
+            limit = self.backbone_.max_length_ if self.backbone == "sequence" else self.backbone_.n_features_in_
+        ids, kept, _ = self.codec_.encode([c or "" for c in can], max_length=limit)
+        out = np.full(len(smiles), -np.inf)
+        if len(kept):
+            width = self.backbone_.n_features_in_ if self.backbone == "vae" else ids.shape[1]
+            X = np.zeros((len(kept), width), dtype=np.int64)
+            X[:, : ids.shape[1]] = ids
+            cond = None
+            if y is not None:
+                cond = self._condition_rows(y, len(smiles))
+                cond = cond[kept]
+            elif self.condition_ not in (None, "labels"):
+                raise ValueError(f"this MoleculeGenerator is conditioned on {self.condition_}; pass y.")
+            if self.backbone == "vae":
+                X = X.astype(np.float64)
+                seen = np.all(X < np.asarray(self.backbone_.n_categories_), axis=1)
+                scores = np.full(len(kept), -np.inf)
+                if seen.any():
+                    scores[seen] = self.backbone_.score_samples(X[seen], None if cond is None else cond[seen])
+                out[kept] = scores
+            else:
+                out[kept] = self.backbone_.score_samples(X, cond)
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Save to a folder (JSON config and vocabulary, the backbone as a nested model)."""
+        from synthkit.persistence import save
+
+        save(self, path)
+
+
+def _entropy(seed):
+    from synthkit.training.runtime import seed_from
+
+    s = seed_from(seed)
+    return None if s is None else s

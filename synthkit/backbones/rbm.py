@@ -1,0 +1,441 @@
+"""Restricted Boltzmann machine and deep belief network.
+
+An RBM couples visible units ``v`` and binary hidden units ``h`` through the energy
+``E(v, h)``; summing out ``h`` gives the free energy ``F(v)`` and ``p(v) ∝ exp(-F(v))``.
+It is trained by contrastive divergence: the gradient of ``mean F(v_data) - mean F(v_model)``
+with the model samples (``k`` Gibbs steps from the data, CD-k, or from persistent chains,
+PCD) held fixed is the CD estimate of the log-likelihood gradient, so the shared training
+loop and optimizer apply unchanged.
+
+References:
+    Hinton, "Training Products of Experts by Minimizing Contrastive Divergence",
+    Neural Computation 2002.
+    Tieleman, "Training Restricted Boltzmann Machines using Approximations to the
+    Likelihood Gradient", ICML 2008.
+    Hinton, "A Practical Guide to Training Restricted Boltzmann Machines", UTML TR 2010-003.
+    Cho, Ilin & Raiko, "Improved Learning of Gaussian-Bernoulli Restricted Boltzmann
+    Machines", ICANN 2011.
+    Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", 2009.
+    Hinton, Osindero & Teh, "A Fast Learning Algorithm for Deep Belief Nets",
+    Neural Computation 2006.
+    Larochelle & Bengio, "Classification using Discriminative Restricted Boltzmann
+    Machines", ICML 2008.
+    Taylor, Hinton & Roweis, "Modeling Human Motion Using Binary Latent Variables", NIPS 2007.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from synthkit.backbones.ebm import ReplayBuffer
+from synthkit.base import Generator
+
+VISIBLE_TYPES = ("gaussian", "bernoulli")
+SAMPLING_INITS = ("chains", "noise")
+
+
+class RBM(Generator):
+    """Restricted Boltzmann machine (Gaussian or Bernoulli visibles), or a deep belief net.
+
+    With Gaussian visible units (the default, for continuous columns, which the base
+    standardizes) the energy is, after Cho et al. (2011),
+    ``E(v, h) = Σ_i (v_i - b_i)^2 / 2σ_i^2 - Σ_j a_j h_j - Σ_ij (v_i / σ_i^2) W_ij h_j``, so
+    ``p(v | h) = N(b + W h, σ^2)`` and ``p(h_j = 1 | v) = sigmoid(a_j + Σ_i W_ij v_i / σ_i^2)``;
+    ``σ`` is learned (``learn_variance=True``) or fixed to 1. Bernoulli visibles need ``X``
+    in [0, 1] and are not standardized; ``p(v_i = 1 | h) = sigmoid(b_i + (W h)_i)``.
+
+    A condition ``c`` (one-hot class label or standardized continuous condition) shifts
+    both biases, ``b + A c`` and ``a + B c`` (a conditional RBM, Taylor et al. 2007). For a
+    one-hot label the hidden shift ``B c`` is exactly the softmax label units of a
+    classification RBM (Larochelle & Bengio 2008) with the label clamped; ``A c`` adds
+    direct label-to-visible weights. Persistent chains keep the condition they were
+    started with, drawn from the training conditions.
+
+    ``hidden_layers=(h1, h2, ...)`` builds a deep belief net: RBMs trained greedily one
+    after another (Hinton et al. 2006), layer ``l`` on the mean-field hidden probabilities
+    of layer ``l - 1``, each through the shared training loop with an equal share of the
+    budget (``max_time`` is split between layers; ``max_epochs`` applies to each layer;
+    checkpoints go to ``checkpoint_dir/layer<l>``). Sampling runs Gibbs chains in the top
+    RBM, then one down pass through the lower layers' ``p(v | h)``.
+
+    ``score_samples`` is ``-F(v)`` of the first (visible) RBM: an unnormalized
+    log-density (``likelihood = "unnormalized"``). For a deep belief net this scores rows
+    with the first layer alone (its own prior over ``h1`` in place of the upper layers).
+
+    Args:
+        n_hidden: hidden units of the RBM (ignored when ``hidden_layers`` is set).
+        hidden_layers: widths of a deep belief net's layers, e.g. ``(128, 64)``.
+        visible: ``"gaussian"`` (continuous, standardized) or ``"bernoulli"`` (X in [0, 1]).
+        learn_variance: learn the Gaussian visibles' standard deviations (floored at
+            ``min_std``); otherwise they are 1 (unit variance on standardized data).
+        min_std: lower bound of the learned standard deviations.
+        k: Gibbs steps per update (CD-k, or steps of the persistent chains per update).
+        persistent: persistent contrastive divergence (PCD) with ``n_chains`` chains kept
+            as a registered buffer; otherwise CD-k chains start at the data.
+        n_chains: persistent chains.
+        n_gibbs_steps: Gibbs steps run by ``sample`` before the final draw.
+        sampling_init: start sampling chains from the persistent ``"chains"`` or from
+            ``"noise"`` (always noise when ``persistent=False``).
+        weight_decay: L2 penalty ``weight_decay |W|^2 / 2`` on the weights (Hinton 2010).
+        **training: see :class:`synthkit.Generator`.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(200, 3))
+        >>> rbm = RBM(n_hidden=16, max_epochs=2, verbose=0, random_state=0).fit(X)
+        >>> rbm.sample(5).shape
+        (5, 3)
+        >>> rbm.score_samples(X[:2]).shape
+        (2,)
+    """
+
+    likelihood = "unnormalized"
+    default_steps = 5000
+
+    def __init__(
+        self,
+        *,
+        n_hidden=256,
+        hidden_layers=None,
+        visible="gaussian",
+        learn_variance=True,
+        min_std=0.05,
+        k=5,
+        persistent=True,
+        n_chains=512,
+        n_gibbs_steps=1000,
+        sampling_init="chains",
+        weight_decay=1e-4,
+        max_epochs=None,
+        max_time=None,
+        batch_size=256,
+        learning_rate=1e-3,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        ema_decay=None,
+        grad_clip=1.0,
+        checkpoint_dir=None,
+        checkpoint_interval=60.0,
+        device="auto",
+        random_state=None,
+        verbose=1,
+    ):
+        self._store_params(locals())
+
+    # ------------------------------------------------------------------ data
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.visible not in VISIBLE_TYPES:
+            raise ValueError(f"visible must be one of {VISIBLE_TYPES}, got {self.visible!r}.")
+        if self.sampling_init not in SAMPLING_INITS:
+            raise ValueError(f"sampling_init must be one of {SAMPLING_INITS}, got {self.sampling_init!r}.")
+        for name in ("k", "n_chains"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not isinstance(self.n_gibbs_steps, (int, np.integer)) or self.n_gibbs_steps < 0:
+            raise ValueError(f"n_gibbs_steps must be a non-negative integer, got {self.n_gibbs_steps!r}.")
+        widths = self._widths()
+        if not widths or not all(isinstance(h, (int, np.integer)) and h >= 1 for h in widths):
+            raise ValueError(f"hidden widths must be positive integers, got {widths!r}.")
+        if not 0 < self.min_std <= 1:
+            raise ValueError(f"min_std must be in (0, 1], got {self.min_std!r}.")
+
+    def _check_data(self, X, *, fitting):
+        if self.visible == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                f"visible='bernoulli' needs X in [0, 1], got values in [{X.min():.4g}, {X.max():.4g}]; "
+                "scale the data (e.g. MinMaxScaler) or use visible='gaussian'."
+            )
+
+    def _standardize_mask(self):
+        return np.full(self.n_features_in_, self.visible == "gaussian")
+
+    def _learn_data(self, X):
+        # Zero-variance columns are reproduced exactly rather than sampled with noise.
+        self.constant_columns_ = np.flatnonzero(X.std(0) == 0)
+        self.constant_values_ = X[0, self.constant_columns_].astype(np.float64)
+        self.binary_data_ = bool(self.visible == "bernoulli" and np.isin(X, (0.0, 1.0)).all())
+
+    def _widths(self) -> list[int]:
+        return list(self.hidden_layers) if self.hidden_layers is not None else [self.n_hidden]
+
+    # ------------------------------------------------------------------ networks
+    def _build(self):
+        sizes = [self.n_features_in_, *self._widths()]
+        k = self.condition_dim_
+        modules = {}
+        for l, (n_vis, n_hid) in enumerate(zip(sizes[:-1], sizes[1:])):
+            gaussian = l == 0 and self.visible == "gaussian"
+            modules[f"rbm{l}"] = RBMLayer(
+                n_vis, n_hid, k, gaussian=gaussian, learn_variance=gaussian and self.learn_variance,
+                min_std=self.min_std,
+            )
+            # Chains live in their own module so an EMA of the weights never touches them.
+            modules[f"chains{l}"] = ReplayBuffer(int(self.n_chains) if self.persistent else 1, n_vis, k)
+            if not gaussian:
+                modules[f"chains{l}"].x.copy_(_bernoulli(torch.full_like(modules[f"chains{l}"].x, 0.5)))
+        return modules
+
+    @property
+    def _n_layers(self) -> int:
+        return len(self._widths())
+
+    def _layer(self, l: int) -> RBMLayer:
+        return self.modules_[f"rbm{l}"]
+
+    # ------------------------------------------------------------------ model
+    def free_energy(self, v: torch.Tensor, c: torch.Tensor | None = None, *, layer: int = 0) -> torch.Tensor:
+        """Per-row free energy ``F(v) = -log Σ_h exp(-E(v, h))`` of RBM ``layer``."""
+        return self._layer(layer).free_energy(v, c)
+
+    def sample_h_given_v(self, v, c=None, *, layer: int = 0):
+        """``(p(h = 1 | v), h)``: hidden probabilities and a Bernoulli draw."""
+        return self._layer(layer).sample_h_given_v(v, c)
+
+    def sample_v_given_h(self, h, c=None, *, layer: int = 0):
+        """``(E[v | h], v)``: visible means and a draw from ``p(v | h)``."""
+        return self._layer(layer).sample_v_given_h(h, c)
+
+    def gibbs_step(self, v, c=None, *, layer: int = 0) -> torch.Tensor:
+        """One block-Gibbs step ``v -> h ~ p(h | v) -> v' ~ p(v | h)``."""
+        return self._layer(layer).gibbs_step(v, c)
+
+    def _up(self, x, c, n_layers: int) -> torch.Tensor:
+        """Mean-field up pass: hidden probabilities after ``n_layers`` layers."""
+        for l in range(n_layers):
+            x = self._layer(l).sample_h_given_v(x, c)[0]
+        return x
+
+    # ------------------------------------------------------------------ training
+    def _fit(self, X, c):
+        # Visible biases start at the data's log-odds (Bernoulli) or mean (Gaussian), Hinton 2010 §8.1.
+        self._layer(0).init_visible_bias(X)
+        self._layer(0).init_std(X)
+        n_layers = self._n_layers
+        if n_layers == 1:
+            self._active = 0
+            self.modules_["chains0"].reset_conditions(c, classes=self._classes)
+            try:
+                self._train(X, c, ema_modules=["rbm0"])
+            finally:
+                del self._active
+            return
+        history, epochs, steps = [], 0, 0
+        for l in range(n_layers):
+            self._active = l
+            self.modules_[f"chains{l}"].reset_conditions(c, classes=self._classes)
+            with torch.no_grad():
+                H = self._up(X.to(self._device()), None if c is None else c.to(self._device()), l)
+            if l > 0:
+                self._layer(l).init_visible_bias(H)
+            run = _LayerRun(self, l, n_layers)
+            try:
+                _train_with(run, H, c, [f"rbm{l}"])
+            finally:
+                del self._active
+            history += [dict(r, layer=l) for r in run.history_]
+            epochs, steps = epochs + run.n_epochs_, steps + run.n_steps_
+        self.history_, self.n_epochs_, self.n_steps_ = history, epochs, steps
+
+    @property
+    def _classes(self) -> bool:
+        return self.condition_kind_ == "classes"
+
+    def _configure_optimizers(self):
+        params = self._layer(self._active).parameters()
+        return {"model": torch.optim.Adam(params, lr=self.learning_rate)}
+
+    def _negatives(self, v, c, layer: int):
+        """Model samples for the negative phase and their conditions (no gradient)."""
+        rbm, chains = self._layer(layer), self.modules_[f"chains{layer}"]
+        with torch.no_grad():
+            if self.persistent:
+                v_neg, c_neg = chains.x, (chains.c if c is not None else None)
+            else:
+                v_neg, c_neg = v, c
+            for _ in range(int(self.k)):
+                v_neg = rbm.gibbs_step(v_neg, c_neg)
+            if self.persistent:
+                chains.x.copy_(v_neg)
+        return v_neg, c_neg
+
+    def _training_step(self, x, c, step):
+        l = self._active
+        rbm = self._layer(l)
+        v_neg, c_neg = self._negatives(x, c, l)
+        f_pos, f_neg = rbm.free_energy(x, c), rbm.free_energy(v_neg, c_neg)
+        cd = f_pos.mean() - f_neg.mean()
+        loss = cd + 0.5 * self.weight_decay * rbm.W.pow(2).sum()
+        step(loss)
+        return {"loss": loss.item(), "cd": cd.item()}
+
+    def _validation_loss(self, x, c):
+        # Free energy of held-out rows relative to the model samples' mean: a contrastive
+        # estimate of -log p(x) up to a constant (the partition function is intractable).
+        l = getattr(self, "_active", 0)
+        rbm = self._layer(l)
+        if self.persistent:
+            chains = self.modules_[f"chains{l}"]
+            f_neg = rbm.free_energy(chains.x, chains.c if c is not None else None).mean()
+        else:
+            v = x
+            for _ in range(int(self.k)):
+                v = rbm.gibbs_step(v, c)
+            f_neg = rbm.free_energy(v, c)
+        return rbm.free_energy(x, c) - f_neg
+
+    # ------------------------------------------------------------------ inference
+    def _log_prob(self, x, c):
+        return -self.free_energy(x, c)
+
+    def _sample(self, n, c):
+        top = self._n_layers - 1
+        rbm, chains = self._layer(top), self.modules_[f"chains{top}"]
+        if self.persistent and self.sampling_init == "chains":
+            v = chains.x[chains.draw(n, c, classes=self._classes)].clone()
+        else:
+            v = rbm.noise(n, chains.x.device)
+        for _ in range(int(self.n_gibbs_steps)):
+            v = rbm.gibbs_step(v, c)
+        if top == 0:
+            mean, v = rbm.sample_v_given_h(rbm.sample_h_given_v(v, c)[1], c)
+        for l in range(top - 1, -1, -1):  # down pass through the directed lower layers
+            mean, v = self._layer(l).sample_v_given_h(v, c)
+        import os
+        if os.environ.get("RBM_MEAN") == "1":
+            v = mean
+        if self.visible == "bernoulli" and not self.binary_data_:
+            v = mean  # intensities in [0, 1]: report the probabilities, not binary draws
+        if len(self.constant_columns_):
+            cols = torch.as_tensor(self.constant_columns_, device=v.device)
+            const = (self.constant_values_ - self.mean_[self.constant_columns_]) / self.scale_[self.constant_columns_]
+            v[:, cols] = torch.as_tensor(const, dtype=v.dtype, device=v.device)
+        return v
+
+
+class RBMLayer(nn.Module):
+    """One RBM: weights ``W``, visible bias ``b``, hidden bias ``a``, optional learned
+    visible standard deviations and condition-to-bias weights ``A`` (visible), ``B`` (hidden).
+
+    Example:
+        >>> rbm = RBMLayer(3, 4)
+        >>> rbm.free_energy(torch.zeros(2, 3)).shape
+        torch.Size([2])
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, condition_dim: int = 0, *, gaussian: bool = False,
+                 learn_variance: bool = False, min_std: float = 0.05):
+        super().__init__()
+        self.gaussian = gaussian
+        self.min_log_std = math.log(min_std)
+        import os
+        self.W = nn.Parameter(float(os.environ.get("RBM_WINIT", "0.01")) * torch.randn(n_visible, n_hidden))
+        self.b = nn.Parameter(torch.zeros(n_visible))
+        self.a = nn.Parameter(torch.zeros(n_hidden))
+        self.A = nn.Parameter(torch.zeros(condition_dim, n_visible))
+        self.B = nn.Parameter(torch.zeros(condition_dim, n_hidden))
+        self.log_std = nn.Parameter(torch.zeros(n_visible), requires_grad=learn_variance) if gaussian else None
+
+    @torch.no_grad()
+    def init_visible_bias(self, v: torch.Tensor) -> None:
+        p = v.float().mean(0)
+        self.b.copy_(p if self.gaussian else torch.logit(p.clamp(1e-3, 1 - 1e-3)))
+
+    @torch.no_grad()
+    def init_std(self, v: torch.Tensor) -> None:
+        import os
+        if self.gaussian and os.environ.get("RBM_FIXS"):
+            self.log_std.fill_(math.log(float(os.environ["RBM_FIXS"])))
+        if self.gaussian and self.log_std.requires_grad:
+            self.log_std.copy_((float(os.environ.get("RBM_SINIT", "1")) * v.float().std(0)).clamp_min(1e-6).log().clamp_min(self.min_log_std))
+
+    def variance(self) -> torch.Tensor:
+        return (2 * self.log_std.clamp_min(self.min_log_std)).exp()
+
+    def _biases(self, c):
+        if c is None:
+            return self.b, self.a
+        return self.b + c @ self.A, self.a + c @ self.B
+
+    def _vscale(self):
+        import os
+        mode = os.environ.get("RBM_PARAM", "cho")
+        var = self.variance()
+        return {"cho": 1 / var, "kriz": var.rsqrt(), "direct": torch.ones_like(var)}[mode]
+
+    def _hidden_input(self, v, a):
+        return a + (v * self._vscale() if self.gaussian else v) @ self.W
+
+    def free_energy(self, v: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        b, a = self._biases(c)
+        hidden = F.softplus(self._hidden_input(v, a)).sum(-1)
+        if self.gaussian:
+            return ((v - b).pow(2) / (2 * self.variance())).sum(-1) - hidden
+        return -(v * b).sum(-1) - hidden
+
+    def energy(self, v: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Joint energy ``E(v, h)`` (used to check ``free_energy`` by brute force)."""
+        b, a = self._biases(c)
+        vis = v * self._vscale() if self.gaussian else v
+        inter = ((vis @ self.W) * h).sum(-1) + (h * a).sum(-1)
+        if self.gaussian:
+            return ((v - b).pow(2) / (2 * self.variance())).sum(-1) - inter
+        return -(v * b).sum(-1) - inter
+
+    def sample_h_given_v(self, v, c=None):
+        _, a = self._biases(c)
+        p = torch.sigmoid(self._hidden_input(v, a))
+        return p, _bernoulli(p)
+
+    def sample_v_given_h(self, h, c=None):
+        b, _ = self._biases(c)
+        act = h @ self.W.T
+        act = b + (act * self.variance() * self._vscale() if self.gaussian else act)
+        if self.gaussian:
+            return act, act + self.variance().sqrt() * torch.randn_like(act)
+        p = torch.sigmoid(act)
+        return p, _bernoulli(p)
+
+    def gibbs_step(self, v, c=None):
+        return self.sample_v_given_h(self.sample_h_given_v(v, c)[1], c)[1]
+
+    def noise(self, n: int, device) -> torch.Tensor:
+        shape = (n, self.W.shape[0])
+        return torch.randn(shape, device=device) if self.gaussian else _bernoulli(torch.full(shape, 0.5, device=device))
+
+
+class _LayerRun:
+    """The estimator as the training loop sees it while one DBN layer trains: every
+    attribute is the estimator's, except this layer's share of the budget, its own
+    checkpoint folder and the loop's outputs (history), which stay here."""
+
+    def __init__(self, est: RBM, layer: int, n_layers: int):
+        self.__dict__["_est"] = est
+        if est.max_time is not None:
+            self.max_time = est.max_time / n_layers
+        if est.max_epochs is None and est.max_time is None:
+            self.default_steps = max(1, est.default_steps // n_layers)
+        if est.checkpoint_dir is not None:
+            self.checkpoint_dir = str(Path(est.checkpoint_dir) / f"layer{layer}")
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["_est"], name)
+
+
+def _train_with(run, X, c, ema_modules) -> None:
+    from synthkit.training.loop import TrainingLoop
+
+    TrainingLoop(run, ema_modules=ema_modules).run(X, c, resume=getattr(run, "_resume", False))
+
+
+def _bernoulli(p: torch.Tensor) -> torch.Tensor:
+    """Bernoulli draws; ``torch.bernoulli`` is an order of magnitude slower on CPU."""
+    return (torch.rand_like(p) < p).to(p.dtype)

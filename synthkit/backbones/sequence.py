@@ -1,0 +1,475 @@
+"""Autoregressive language model over token-id sequences (SMILES / SELFIES tokens, audio codes).
+
+A sequence ``x_1 .. x_T`` followed by an end token is modelled as
+``p(x | c) = prod_t p(x_t | x_<t, c) * p(end | x_<=T, c)`` by a GRU (the recurrent SMILES
+prior of Segler et al. and REINVENT) or a causal transformer (GPT-style, as in MolGPT).
+Token id 0 is padding; the model uses class 0 of its softmax as the end token and an
+extra input id as the begin token, so ``score_samples`` is the exact log-probability of
+the whole sequence, end included.
+
+References:
+    Segler, Kogej, Tyrchan & Waller, "Generating Focused Molecule Libraries for Drug
+    Discovery with Recurrent Neural Networks", ACS Central Science 2018.
+    Olivecrona, Blaschke, Engkvist & Chen, "Molecular de-novo design through deep
+    reinforcement learning", J. Cheminformatics 2017 (REINVENT).
+    Radford et al., "Language Models are Unsupervised Multitask Learners", 2019 (GPT-2).
+    Bagal et al., "MolGPT: Molecular Generation Using a Transformer-Decoder Model",
+    J. Chem. Inf. Model. 2021.
+    Holtzman et al., "The Curious Case of Neural Text Degeneration", ICLR 2020 (top-p).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+from torch.nn import functional as F
+
+from synthkit.base import Generator, _check_count
+from synthkit.training.runtime import seeded
+
+CELLS = ("gru", "transformer")
+PAD = END = 0
+
+
+class GRUNetwork(nn.Module):
+    """Token embedding, stacked GRU and a softmax head; ``c`` sets the initial hidden state.
+
+    Input ids are ``0..vocab_size`` (``vocab_size`` is the begin token); outputs are logits
+    over ``0..vocab_size-1`` (0 = end).
+
+    Example:
+        >>> net = GRUNetwork(5, 8, 16, 2)
+        >>> logits, state = net(torch.zeros(3, 4, dtype=torch.long))
+        >>> logits.shape, state.shape
+        (torch.Size([3, 4, 5]), torch.Size([2, 3, 16]))
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, n_layers: int,
+                 dropout: float = 0.0, condition_dim: int = 0):
+        super().__init__()
+        self.n_layers, self.hidden_dim = n_layers, hidden_dim
+        self.embedding = nn.Embedding(vocab_size + 1, embedding_dim)
+        self.rnn = nn.GRU(embedding_dim, hidden_dim, n_layers, batch_first=True,
+                          dropout=dropout if n_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_dim, vocab_size)
+        self.condition = nn.Linear(condition_dim, n_layers * hidden_dim) if condition_dim else None
+
+    def initial_state(self, n: int, c: torch.Tensor | None) -> torch.Tensor | None:
+        if self.condition is None or c is None:
+            return None
+        return torch.tanh(self.condition(c)).view(n, self.n_layers, self.hidden_dim).transpose(0, 1).contiguous()
+
+    def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None, state=None):
+        """Logits (n, T, vocab) for every prefix of ``tokens`` (n, T), and the final state.
+        Without ``state`` the sequence starts afresh from ``c``."""
+        if state is None:
+            state = self.initial_state(len(tokens), c)
+        out, state = self.rnn(self.dropout(self.embedding(tokens)), state)
+        return self.head(self.dropout(out)), state
+
+
+class CausalTransformerNetwork(nn.Module):
+    """Decoder-only transformer (pre-norm, learned positions); ``c`` is a prefix embedding.
+
+    Example:
+        >>> net = CausalTransformerNetwork(5, 8, 32, 2, max_positions=10)
+        >>> net(torch.zeros(3, 4, dtype=torch.long)).shape
+        torch.Size([3, 4, 5])
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, n_layers: int,
+                 dropout: float = 0.0, condition_dim: int = 0, max_positions: int = 512):
+        super().__init__()
+        n_heads = next((h for h in (8, 4, 2) if hidden_dim % h == 0 and hidden_dim // h >= 32), 1)
+        self.max_positions = max_positions
+        self.embedding = nn.Embedding(vocab_size + 1, embedding_dim)
+        self.proj = nn.Linear(embedding_dim, hidden_dim) if embedding_dim != hidden_dim else nn.Identity()
+        self.position = nn.Embedding(max_positions, hidden_dim)
+        self.condition = nn.Linear(condition_dim, hidden_dim) if condition_dim else None
+        layer = nn.TransformerEncoderLayer(hidden_dim, n_heads, 2 * hidden_dim, dropout, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(hidden_dim)
+        self.head = nn.Linear(hidden_dim, vocab_size)
+
+    def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (n, T, vocab) for every prefix of ``tokens`` (n, T)."""
+        h = self.proj(self.embedding(tokens))
+        prefix = self.condition is not None and c is not None
+        if prefix:
+            h = torch.cat([self.condition(c)[:, None], h], dim=1)
+        T = h.shape[1]
+        if T > self.max_positions:
+            raise ValueError(f"sequence of {T} positions is longer than the model's {self.max_positions}.")
+        h = h + self.position(torch.arange(T, device=h.device))
+        mask = nn.Transformer.generate_square_subsequent_mask(T, device=h.device, dtype=h.dtype)
+        h = self.norm(self.blocks(h, mask=mask, is_causal=True))
+        return self.head(h[:, 1:] if prefix else h)
+
+
+class SequenceModel(Generator):
+    """Autoregressive model of right-padded token-id sequences (GRU or causal transformer).
+
+    ``X`` is an integer matrix (n_sequences, length) of token ids ``1..V-1`` right-padded
+    with 0; a sequence ends at its first 0 (or after the last column). The model adds a
+    begin token, learns the end, and ``score_samples`` returns the exact log-probability
+    of each whole sequence including its end (``likelihood = "exact"``). ``sample``
+    returns sequences in the same format, drawn position by position for the whole batch
+    at once, with optional temperature, top-k and top-p (nucleus) filtering; sequences
+    still running at ``max_length_`` are cut there. A class label or continuous
+    condition ``y`` sets the GRU's initial state or the transformer's prefix embedding.
+
+    For policy-gradient fine-tuning (REINVENT), :meth:`log_likelihood` and
+    :meth:`sample_tokens` work on tensors; the parameters are ``self.modules_.parameters()``.
+
+    Args:
+        cell: ``"gru"`` or ``"transformer"``.
+        embedding_dim: width of the token embedding.
+        hidden_dim: GRU state width, or transformer model width.
+        n_layers: stacked GRU layers or transformer blocks.
+        dropout: dropout on embeddings and outputs (GRU: also between layers).
+        max_length: longest sequence ``sample`` produces (default: the training width);
+            training sequences must fit in it.
+        temperature: softmax temperature of ``sample`` (> 0; below 1 is more conservative).
+        top_k: sample among the ``k`` most probable tokens only (1 = greedy decoding).
+        top_p: sample from the smallest set of tokens whose probability reaches ``p``.
+        **training: see :class:`synthkit.Generator`.
+
+    ``fit(X, y=None, *, vocab_size=None)`` sets ``vocab_size_`` to the largest id in ``X``
+    plus one, or to ``vocab_size`` if that is larger (for tokens absent from ``X``).
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.array([[1, 2, 3, 0], [1, 2, 0, 0], [1, 2, 3, 4]] * 20)
+        >>> model = SequenceModel(hidden_dim=32, embedding_dim=16, max_epochs=2, verbose=0, random_state=0).fit(X)
+        >>> model.sample(4).shape
+        (4, 4)
+        >>> model.score_samples(X[:2]).shape
+        (2,)
+    """
+
+    likelihood = "exact"
+    standardize = False
+    default_steps = 2000
+
+    def __init__(
+        self,
+        *,
+        cell="gru",
+        embedding_dim=128,
+        hidden_dim=256,
+        n_layers=2,
+        dropout=0.0,
+        max_length=None,
+        temperature=1.0,
+        top_k=None,
+        top_p=None,
+        max_epochs=None,
+        max_time=None,
+        batch_size=256,
+        learning_rate=1e-3,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        ema_decay=None,
+        grad_clip=1.0,
+        checkpoint_dir=None,
+        checkpoint_interval=60.0,
+        device="auto",
+        random_state=None,
+        verbose=1,
+    ):
+        self._store_params(locals())
+
+    # ------------------------------------------------------------------ data
+    def fit(self, X, y=None, *, vocab_size=None, resume: bool = False):
+        """Fit to token sequences ``X`` (n, L), optionally conditional on ``y``.
+
+        Args:
+            X: integer token ids ``1..V-1``, right-padded with 0.
+            y: ``None``; 1-D class labels; or a 2-D array of continuous conditions.
+            vocab_size: size of the vocabulary (pad included) if larger than ``X.max() + 1``.
+            resume: continue from the latest checkpoint in ``checkpoint_dir``.
+        """
+        self._vocab_size = vocab_size
+        try:
+            return super().fit(X, y, resume=resume)
+        finally:
+            del self._vocab_size
+
+    def _validate_X(self, X, *, reset: bool) -> np.ndarray:
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        X = np.asarray(X)
+        if X.dtype.kind == "O":
+            try:
+                X = X.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("X must hold integer token ids, got non-numeric objects.") from None
+        if X.dtype.kind not in "iuf":
+            raise ValueError(f"X must hold integer token ids, got dtype {X.dtype}.")
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D array (n_sequences, length) of token ids, got {X.ndim}-D shape {X.shape}.")
+        if X.shape[0] < (2 if reset else 1) or X.shape[1] == 0:
+            raise ValueError(f"X is empty or too small (shape {X.shape}); fit needs at least 2 sequences.")
+        if X.dtype.kind == "f":
+            if not np.isfinite(X).all():
+                raise ValueError("X contains NaN or infinity; token ids must be integers.")
+            bad = np.argwhere(X != np.round(X))
+            if len(bad):
+                i, j = bad[0]
+                raise ValueError(f"X holds non-integer value {X[i, j]!r} at row {i}, column {j}; token ids must be integers.")
+        X = X.astype(np.int64)
+        bad = np.argwhere(X < 0)
+        if len(bad):
+            i, j = bad[0]
+            raise ValueError(f"X holds negative token id {X[i, j]} at row {i}, column {j}; ids are 1..V-1, 0 pads.")
+        after_end = (X != PAD) & (np.cumsum(X == PAD, axis=1) > 0)
+        if after_end.any():
+            i, j = np.argwhere(after_end)[0]
+            raise ValueError(
+                f"row {i} has token {X[i, j]} at column {j} after padding (0) began; sequences must be "
+                "right-padded (0 only after the last token)."
+            )
+        longest = int((X != PAD).sum(1).max())
+        if reset:
+            self.n_features_in_ = X.shape[1]
+            if self.max_length is not None and longest > self.max_length:
+                raise ValueError(f"X holds a sequence of length {longest}, longer than max_length={self.max_length}.")
+        else:
+            check_is_fitted(self, "vocab_size_")
+            if X.max() >= self.vocab_size_:
+                raise ValueError(f"X holds token id {X.max()}, outside the vocabulary 0..{self.vocab_size_ - 1} seen in fit.")
+            if longest > self.max_length_:
+                raise ValueError(f"X holds a sequence of length {longest}, longer than the model's max_length_={self.max_length_}.")
+            X = X[:, : self.max_length_]
+        return X
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}.")
+        for name in ("embedding_dim", "hidden_dim", "n_layers", "max_length"):
+            value = getattr(self, name)
+            if value is None and name == "max_length":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        self._decoding(self.temperature, self.top_k, self.top_p, None)
+
+    def _learn_data(self, X: np.ndarray) -> None:
+        hint = self._vocab_size
+        if hint is not None and (isinstance(hint, bool) or not isinstance(hint, (int, np.integer)) or hint < 1):
+            raise ValueError(f"vocab_size must be a positive integer, got {hint!r}.")
+        self.vocab_size_ = max(int(X.max()) + 1, int(hint or 1))
+        self.max_length_ = int(self.max_length if self.max_length is not None else X.shape[1])
+
+    def _to_model_space(self, X) -> torch.Tensor:
+        return torch.as_tensor(self._validate_X(X, reset=False))
+
+    # ------------------------------------------------------------------ networks
+    def _build(self):
+        args = (self.vocab_size_, int(self.embedding_dim), int(self.hidden_dim), int(self.n_layers),
+                float(self.dropout), self.condition_dim_)
+        if self.cell == "gru":
+            return {"net": GRUNetwork(*args)}
+        # positions: condition prefix, begin token, max_length_ tokens
+        return {"net": CausalTransformerNetwork(*args, max_positions=self.max_length_ + 2)}
+
+    @property
+    def _bos(self) -> int:
+        return self.vocab_size_
+
+    def _fit(self, X, c):
+        self._train(X.long(), c)
+
+    def _check_c(self, c: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        if (c is None) != (self.condition_dim_ == 0):
+            need = "needs c (it was fitted with y)" if c is None else "was fitted without y; pass c=None"
+            raise ValueError(f"{type(self).__name__} {need}.")
+        if c is None:
+            return None
+        c = torch.as_tensor(c, dtype=torch.float32, device=self._device())
+        if c.shape != (n, self.condition_dim_):
+            raise ValueError(f"c must have shape ({n}, {self.condition_dim_}), got {tuple(c.shape)}.")
+        return c
+
+    # ------------------------------------------------------------------ likelihood
+    def log_likelihood(self, tokens: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Exact ``log p(x | c)`` of each right-padded sequence, end token included.
+
+        Differentiable with respect to ``self.modules_.parameters()`` and usable in train
+        mode (the REINVENT agent's likelihood).
+
+        Args:
+            tokens: LongTensor (n, L) of ids ``1..vocab_size_-1`` right-padded with 0.
+            c: condition tensor (n, condition_dim_) for a conditional model, else ``None``.
+
+        Returns:
+            Tensor (n,).
+        """
+        device = self._device()
+        tokens = torch.as_tensor(tokens, device=device).long()
+        n = len(tokens)
+        c = self._check_c(c, n)
+        lengths = (tokens != PAD).sum(1)
+        tokens = tokens[:, : int(lengths.max()) if n else 0]
+        inputs = torch.cat([torch.full((n, 1), self._bos, dtype=torch.long, device=device), tokens], dim=1)
+        targets = torch.cat([tokens, torch.full((n, 1), END, dtype=torch.long, device=device)], dim=1)
+        logits = self._logits(inputs, c)
+        logp = -F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (n, T+1)
+        valid = torch.arange(targets.shape[1], device=device)[None, :] <= lengths[:, None]
+        return (logp * valid).sum(1)
+
+    def _logits(self, inputs: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        out = self.modules_["net"](inputs, c)
+        return out[0] if isinstance(out, tuple) else out
+
+    def _log_prob(self, x, c):
+        return self.log_likelihood(x, c)
+
+    def _training_step(self, x, c, step):
+        ll = self.log_likelihood(x, c)
+        n_tokens = (x != PAD).sum() + len(x)  # tokens plus one end per sequence
+        loss = -ll.sum() / n_tokens
+        step(loss)
+        return {"nll_per_token": loss.item()}
+
+    # ------------------------------------------------------------------ sampling
+    def _decoding(self, temperature, top_k, top_p, max_length) -> dict:
+        """Validated decoding options; ``None`` falls back to the estimator's parameters."""
+        temperature = self.temperature if temperature is None else temperature
+        top_k = self.top_k if top_k is None else top_k
+        top_p = self.top_p if top_p is None else top_p
+        if not (isinstance(temperature, (int, float, np.number)) and temperature > 0):
+            raise ValueError(f"temperature must be a positive number, got {temperature!r}.")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}.")
+        if top_p is not None and not (isinstance(top_p, (int, float, np.number)) and 0 < top_p <= 1):
+            raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}.")
+        if max_length is not None:
+            if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
+                raise ValueError(f"max_length must be a positive integer, got {max_length!r}.")
+            if self.cell == "transformer" and max_length > self.max_length_:
+                raise ValueError(f"a transformer samples at most max_length_={self.max_length_} tokens, got {max_length}.")
+        return dict(temperature=float(temperature), top_k=top_k, top_p=top_p, max_length=max_length)
+
+    @torch.no_grad()
+    def sample_tokens(self, n: int, c: torch.Tensor | None = None, temperature: float = 1.0, top_k=None,
+                      top_p=None, max_length: int | None = None):
+        """Draw ``n`` sequences as tensors, all rows at once, one position at a time.
+
+        Runs without gradients and in the networks' current mode (call
+        ``modules_.eval()`` to switch dropout off). Uses torch's global random generator.
+
+        Args:
+            n: number of sequences.
+            c: condition tensor (n, condition_dim_) for a conditional model.
+            temperature, top_k, top_p: decoding filters (see the class docstring).
+            max_length: longest sequence (default ``max_length_``).
+
+        Returns:
+            ``(tokens, log_likelihood)``: LongTensor (n, max_length) right-padded with 0, and
+            the exact model log-likelihood (n,) of each returned sequence (temperature 1, no
+            filtering, end token included), equal to :meth:`log_likelihood` of ``tokens``.
+        """
+        opts = self._decoding(temperature, top_k, top_p, max_length)
+        L = opts["max_length"] or self.max_length_
+        device = self._device()
+        c = self._check_c(c, n)
+        net = self.modules_["net"]
+        tokens = torch.zeros(n, L, dtype=torch.long, device=device)
+        ll = torch.zeros(n, device=device)
+        done = torch.zeros(n, dtype=torch.bool, device=device)
+        inputs = torch.full((n, 1), self._bos, dtype=torch.long, device=device)
+        state = None
+        for t in range(L + 1):
+            if self.cell == "gru":
+                logits, state = net(inputs[:, -1:], c, state) if t else net(inputs, c)
+                logits = logits[:, -1]
+            else:
+                logits = net(inputs, c)[:, -1]
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            if t == L:  # cut at max_length: the end token closes the sequence
+                ll += torch.where(done, 0.0, logp[:, END])
+                break
+            token = _draw(logits.float(), **{k: opts[k] for k in ("temperature", "top_k", "top_p")})
+            token = torch.where(done, PAD, token)
+            ll += torch.where(done, 0.0, logp.gather(1, token[:, None]).squeeze(1))
+            tokens[:, t] = token
+            done |= token == END
+            if bool(done.all()):
+                break
+            inputs = torch.cat([inputs, token[:, None]], dim=1)
+        return tokens, ll
+
+    def sample(self, n_samples: int, *, y=None, random_state=None, temperature=None, top_k=None, top_p=None,
+               max_length=None, return_y: bool = False):
+        """Draw ``n_samples`` token sequences.
+
+        Args:
+            n_samples: number of sequences.
+            y: as in :meth:`synthkit.Generator.sample` (class labels or conditions).
+            random_state: seed for this call (default: the estimator's ``random_state``).
+            temperature, top_k, top_p, max_length: override the estimator's parameters.
+            return_y: also return the labels/conditions used.
+
+        Returns:
+            int64 ndarray (n_samples, max_length) right-padded with 0 (and ``y``).
+        """
+        check_is_fitted(self, "modules_")
+        n = _check_count(n_samples)
+        opts = self._decoding(temperature, top_k, top_p, max_length)
+        L = opts["max_length"] or self.max_length_
+        seed = self.random_state if random_state is None else random_state
+        if self.condition_kind_ == "classes":
+            if y is None:
+                y = np.random.default_rng(seed).choice(np.asarray(self.classes_), size=n, p=self.class_prior_)
+            elif np.ndim(y) == 0:
+                y = np.full(n, y, dtype=np.asarray(self.classes_).dtype)
+        c = self._encode_condition(y, n, fit=False)
+        chunks = [torch.zeros(0, L, dtype=torch.long)]
+        with seeded(seed, self._device()):
+            for lo in range(0, n, self.inference_batch_size):
+                hi = min(lo + self.inference_batch_size, n)
+                cc = None if c is None else c[lo:hi]
+                chunks.append(self.sample_tokens(hi - lo, cc, **opts)[0].cpu())
+        S = torch.cat(chunks).numpy()
+        return (S, np.asarray(y)) if return_y else S
+
+    def _sample(self, n, c):
+        return self.sample_tokens(n, c, **self._decoding(None, None, None, None))[0].float()
+
+    @classmethod
+    def _conformance_data(cls, rng: np.random.Generator):
+        """Small two-class token data for :mod:`synthkit.testing`: counting up or down."""
+        return _counting_data(rng, 120, length=6)
+
+
+def _draw(logits: torch.Tensor, temperature: float = 1.0, top_k=None, top_p=None) -> torch.Tensor:
+    """One token per row from ``softmax(logits / temperature)`` after top-k / top-p filtering."""
+    logits = logits / temperature
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, int(top_k), dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and top_p < 1:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        drop = probs.cumsum(-1) - probs >= top_p  # mass before this token already reaches p
+        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+    return torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(1)
+
+
+def _counting_data(rng: np.random.Generator, n: int, length: int = 6):
+    """Sequences ``1 2 .. k`` (class 0) or ``k .. 2 1`` (class 1) of random length ``k``."""
+    y = rng.integers(0, 2, n)
+    k = rng.integers(1, length + 1, n)
+    pos = np.arange(1, length + 1)[None, :]
+    up = np.where(pos <= k[:, None], pos, 0)
+    down = np.where(pos <= k[:, None], k[:, None] + 1 - pos, 0)
+    return np.where(y[:, None] == 0, up, down), y

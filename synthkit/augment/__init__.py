@@ -5,8 +5,15 @@ any synthkit backbone; :func:`evaluate_augmentation` measures what it buys a cla
 real held-out folds, beside SMOTE; :func:`filter_synthetic` drops implausible generated rows.
 """
 
-from synthkit.augment.evaluate import default_scoring, evaluate_augmentation
-from synthkit.augment.filter import filter_synthetic, plausibility
-from synthkit.augment.oversampler import GenerativeOversampler
+try:
+    import imblearn  # noqa: F401
+except ImportError as err:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "synthkit.augment needs imbalanced-learn; install it with pip install 'synthkit[augment]'."
+    ) from err
+
+from synthkit.augment.evaluate import default_scoring, evaluate_augmentation  # noqa: E402
+from synthkit.augment.filter import filter_synthetic, plausibility  # noqa: E402
+from synthkit.augment.oversampler import GenerativeOversampler  # noqa: E402
 
 __all__ = ["GenerativeOversampler", "default_scoring", "evaluate_augmentation", "filter_synthetic", "plausibility"]

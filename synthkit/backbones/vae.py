@@ -234,7 +234,7 @@ class VAE(Generator):
         return self._assemble(cont_out, [lg.argmax(1) for lg in cat_logits])
 
     def _assemble(self, cont: torch.Tensor, codes: list[torch.Tensor]) -> torch.Tensor:
-        x = torch.empty(len(cont), self.n_features_in_, device=cont.device)
+        x = torch.empty(len(cont), self.n_features_in_, device=cont.device, dtype=cont.dtype)
         x[:, self._conts] = cont
         for j, code in zip(self._cats, codes):
             x[:, j] = code.float()

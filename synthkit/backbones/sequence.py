@@ -71,12 +71,38 @@ class GRUNetwork(nn.Module):
         return self.head(self.dropout(out)), state
 
 
+class CausalBlock(nn.Module):
+    """Pre-norm transformer block with causal self-attention and a key/value cache."""
+
+    def __init__(self, dim: int, n_heads: int, dropout: float = 0.0):
+        super().__init__()
+        self.n_heads, self.dropout = n_heads, dropout
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, h: torch.Tensor, cache=None):
+        """``h`` (n, T, dim) are new positions; ``cache`` the keys and values of earlier ones
+        (then T must be 1). Returns the new ``h`` and the cache including these positions."""
+        n, T, dim = h.shape
+        q, k, v = self.qkv(self.norm1(h)).view(n, T, 3, self.n_heads, dim // self.n_heads).permute(2, 0, 3, 1, 4)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None and T > 1,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        h = h + self.drop(self.proj(a.transpose(1, 2).reshape(n, T, dim)))
+        return h + self.drop(self.mlp(self.norm2(h))), (k, v)
+
+
 class CausalTransformerNetwork(nn.Module):
-    """Decoder-only transformer (pre-norm, learned positions); ``c`` is a prefix embedding.
+    """Decoder-only transformer (GPT-style: pre-norm, learned positions); ``c`` is a prefix
+    embedding. Sampling feeds one token at a time and reuses cached keys and values.
 
     Example:
         >>> net = CausalTransformerNetwork(5, 8, 32, 2, max_positions=10)
-        >>> net(torch.zeros(3, 4, dtype=torch.long)).shape
+        >>> logits, state = net(torch.zeros(3, 4, dtype=torch.long))
+        >>> logits.shape
         torch.Size([3, 4, 5])
     """
 
@@ -89,25 +115,30 @@ class CausalTransformerNetwork(nn.Module):
         self.proj = nn.Linear(embedding_dim, hidden_dim) if embedding_dim != hidden_dim else nn.Identity()
         self.position = nn.Embedding(max_positions, hidden_dim)
         self.condition = nn.Linear(condition_dim, hidden_dim) if condition_dim else None
-        layer = nn.TransformerEncoderLayer(hidden_dim, n_heads, 2 * hidden_dim, dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.blocks = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(CausalBlock(hidden_dim, n_heads, dropout) for _ in range(n_layers))
         self.norm = nn.LayerNorm(hidden_dim)
         self.head = nn.Linear(hidden_dim, vocab_size)
 
-    def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits (n, T, vocab) for every prefix of ``tokens`` (n, T)."""
+    def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None, state=None):
+        """Logits (n, T, vocab) for every prefix of ``tokens`` (n, T), and the state (caches
+        and next position) to continue from. With ``state`` (then T = 1) the sequence goes
+        on from there and ``c``, already in the cache, is not needed."""
         h = self.proj(self.embedding(tokens))
-        prefix = self.condition is not None and c is not None
+        prefix = state is None and self.condition is not None and c is not None
         if prefix:
             h = torch.cat([self.condition(c)[:, None], h], dim=1)
+        caches, start = state if state is not None else ([None] * len(self.blocks), 0)
         T = h.shape[1]
-        if T > self.max_positions:
-            raise ValueError(f"sequence of {T} positions is longer than the model's {self.max_positions}.")
-        h = h + self.position(torch.arange(T, device=h.device))
-        mask = nn.Transformer.generate_square_subsequent_mask(T, device=h.device, dtype=h.dtype)
-        h = self.norm(self.blocks(h, mask=mask, is_causal=True))
-        return self.head(h[:, 1:] if prefix else h)
+        if start + T > self.max_positions:
+            raise ValueError(f"sequence of {start + T} positions is longer than the model's {self.max_positions}.")
+        h = self.drop(h + self.position(torch.arange(start, start + T, device=h.device)))
+        new_caches = []
+        for block, cache in zip(self.blocks, caches):
+            h, cache = block(h, cache)
+            new_caches.append(cache)
+        logits = self.head(self.norm(h))
+        return (logits[:, 1:] if prefix else logits), (new_caches, start + T)
 
 
 class SequenceModel(Generator):
@@ -128,9 +159,11 @@ class SequenceModel(Generator):
     Args:
         cell: ``"gru"`` or ``"transformer"``.
         embedding_dim: width of the token embedding.
-        hidden_dim: GRU state width, or transformer model width.
+        hidden_dim: GRU state width, or transformer model width (heads of at least 32
+            dimensions, up to 8; feed-forward width 4 * hidden_dim).
         n_layers: stacked GRU layers or transformer blocks.
-        dropout: dropout on embeddings and outputs (GRU: also between layers).
+        dropout: dropout on embeddings and outputs (GRU: also between layers;
+            transformer: also on attention weights and residual branches).
         max_length: longest sequence ``sample`` produces (default: the training width);
             training sequences must fit in it.
         temperature: softmax temperature of ``sample`` (> 0; below 1 is more conservative).
@@ -321,14 +354,10 @@ class SequenceModel(Generator):
         tokens = tokens[:, : int(lengths.max()) if n else 0]
         inputs = torch.cat([torch.full((n, 1), self._bos, dtype=torch.long, device=device), tokens], dim=1)
         targets = torch.cat([tokens, torch.full((n, 1), END, dtype=torch.long, device=device)], dim=1)
-        logits = self._logits(inputs, c)
+        logits, _ = self.modules_["net"](inputs, c)
         logp = -F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (n, T+1)
         valid = torch.arange(targets.shape[1], device=device)[None, :] <= lengths[:, None]
         return (logp * valid).sum(1)
-
-    def _logits(self, inputs: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        out = self.modules_["net"](inputs, c)
-        return out[0] if isinstance(out, tuple) else out
 
     def _log_prob(self, x, c):
         return self.log_likelihood(x, c)
@@ -389,11 +418,8 @@ class SequenceModel(Generator):
         inputs = torch.full((n, 1), self._bos, dtype=torch.long, device=device)
         state = None
         for t in range(L + 1):
-            if self.cell == "gru":
-                logits, state = net(inputs[:, -1:], c, state) if t else net(inputs, c)
-                logits = logits[:, -1]
-            else:
-                logits = net(inputs, c)[:, -1]
+            logits, state = net(inputs, c, state)  # the begin token first, then one token at a time
+            logits = logits[:, -1]
             logp = torch.log_softmax(logits.float(), dim=-1)
             if t == L:  # cut at max_length: the end token closes the sequence
                 ll += torch.where(done, 0.0, logp[:, END])
@@ -405,7 +431,7 @@ class SequenceModel(Generator):
             done |= token == END
             if bool(done.all()):
                 break
-            inputs = torch.cat([inputs, token[:, None]], dim=1)
+            inputs = token[:, None]
         return tokens, ll
 
     def sample(self, n_samples: int, *, y=None, random_state=None, temperature=None, top_k=None, top_p=None,
@@ -441,9 +467,6 @@ class SequenceModel(Generator):
                 chunks.append(self.sample_tokens(hi - lo, cc, **opts)[0].cpu())
         S = torch.cat(chunks).numpy()
         return (S, np.asarray(y)) if return_y else S
-
-    def _sample(self, n, c):
-        return self.sample_tokens(n, c, **self._decoding(None, None, None, None))[0].float()
 
     @classmethod
     def _conformance_data(cls, rng: np.random.Generator):

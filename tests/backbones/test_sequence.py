@@ -176,7 +176,7 @@ def test_transformer_save_load(tmp_path):
     from synthkit import load
 
     X, y = _counting_data(np.random.default_rng(0), 100, length=5)
-    model = SequenceModel(cell="transformer", max_epochs=2, **TINY).fit(X, y)
+    model = SequenceModel(cell="transformer", dropout=0.1, max_epochs=2, **TINY).fit(X, y)
     model.save(tmp_path / "m")
     loaded = load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.sample(20, random_state=4), model.sample(20, random_state=4))

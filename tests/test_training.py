@@ -118,7 +118,8 @@ def test_kill_and_resume_from_the_command_line(tmp_path):
            "--checkpoint-dir", str(ckpt), "--seed", "0", "--quiet",
            "--param", "checkpoint_interval=0.2", "--param", "hidden_dims=[16]", "--backbone", "vae"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(cmd + ["--max-epochs", "100000"], env=env)
+    # cwd outside the repository, so the installed package (not the source tree) is run
+    proc = subprocess.Popen(cmd + ["--max-epochs", "100000"], env=env, cwd=tmp_path)
     try:
         deadline = time.time() + 120
         while not (ckpt / "checkpoint.pt").exists() and time.time() < deadline:
@@ -130,7 +131,7 @@ def test_kill_and_resume_from_the_command_line(tmp_path):
     assert (ckpt / "checkpoint.pt").exists(), "no checkpoint was written"
     done = torch.load(ckpt / "checkpoint.pt", weights_only=True)["state"]["epoch"]
     assert 0 < done < 100000
-    rc = subprocess.run(cmd + ["--max-epochs", str(done + 2), "--resume"], env=env).returncode
+    rc = subprocess.run(cmd + ["--max-epochs", str(done + 2), "--resume"], env=env, cwd=tmp_path).returncode
     assert rc == 0
     import synthkit
 

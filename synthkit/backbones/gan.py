@@ -1,0 +1,258 @@
+"""Generative adversarial network for flat vectors: R1-regularized, WGAN-GP or hinge with spectral norm.
+
+References:
+    Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017.
+    Mescheder, Geiger & Nowozin, "Which Training Methods for GANs do actually Converge?", ICML 2018.
+    Miyato et al., "Spectral Normalization for Generative Adversarial Networks", ICLR 2018.
+    Miyato & Koyama, "cGANs with Projection Discriminator", ICLR 2018.
+    Yazici et al., "The Unusual Effectiveness of Averaging in GAN Training", ICLR 2019.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
+
+from synthkit.base import Generator
+from synthkit.nn.conditional import ConditionalMLP
+from synthkit.nn.critic import ProjectionCritic
+from synthkit.training.runtime import seed_from
+
+LOSSES = ("r1", "wgan-gp", "hinge")
+#: defaults of ``n_critic`` and ``gp_weight`` per loss (used when they are ``None``)
+N_CRITIC = {"r1": 1, "wgan-gp": 5, "hinge": 1}
+GP_WEIGHT = {"r1": 1.0, "wgan-gp": 10.0, "hinge": 0.0}
+
+
+class GAN(Generator):
+    """GAN with a stable default objective and optional class or continuous conditioning.
+
+    ``loss="wgan-gp"`` trains a Wasserstein critic with the gradient penalty
+    ``gp_weight (|grad_x D(x_hat)| - 1)^2`` on random interpolates (Gulrajani et al. 2017);
+    ``loss="hinge"`` uses the hinge loss with spectral normalization on every critic layer
+    (Miyato et al. 2018). The critic takes ``n_critic`` steps (each on a fresh batch) per
+    generator step, both with Adam(betas=(0.5, 0.9)).
+
+    Conditioning: the generator sees ``[z, E c]`` (a learned class embedding for labels,
+    a projection for continuous conditions); the critic is a projection discriminator for
+    class labels and concatenates continuous conditions to its input
+    (:class:`synthkit.nn.critic.ProjectionCritic`). With ``ema_decay`` set, only the
+    generator's weights are averaged.
+
+    There is no likelihood (``likelihood = None``; ``score_samples`` raises). The critic
+    output is exposed as :meth:`critic_score` (higher = more real), e.g. for anomaly detection.
+
+    Mode-collapse diagnostic: once per epoch ``history_`` gets ``nn_ratio``, the mean
+    distance from each of ``n_diagnostic_samples`` generated rows to its nearest other
+    generated row divided by the same mean among as many training rows (fixed ones, and
+    for a conditional model generated with those rows' conditions; model space). About 1
+    means the samples are as spread out as the data; well below 1 signals mode collapse
+    (samples piling up), well above 1 samples that are too diffuse.
+
+    Args:
+        loss: ``"wgan-gp"`` or ``"hinge"``.
+        latent_dim: size of the noise ``z``.
+        generator_dims, critic_dims: hidden widths of the two MLPs.
+        n_critic: critic steps per generator step.
+        gp_weight: gradient-penalty weight (``"wgan-gp"`` only).
+        embed_dim: width of the generator's condition embedding.
+        n_diagnostic_samples: rows used by the ``nn_ratio`` diagnostic (0 turns it off).
+        **training: see :class:`synthkit.Generator`; ``batch_size`` rows per critic step.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(200, 2))
+        >>> gan = GAN(generator_dims=(32,), critic_dims=(32,), max_epochs=2,
+        ...           verbose=0, random_state=0).fit(X)
+        >>> gan.sample(5).shape
+        (5, 2)
+        >>> gan.critic_score(X[:3]).shape
+        (3,)
+    """
+
+    likelihood = None
+    default_steps = 6000
+
+    def __init__(
+        self,
+        *,
+        loss="r1",
+        latent_dim=64,
+        generator_dims=(256, 256),
+        critic_dims=(256, 256),
+        n_critic=None,
+        gp_weight=None,
+        embed_dim=32,
+        n_diagnostic_samples=500,
+        max_epochs=None,
+        max_time=None,
+        batch_size=256,
+        learning_rate=2e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        ema_decay=0.99,
+        grad_clip=1.0,
+        checkpoint_dir=None,
+        checkpoint_interval=60.0,
+        device="auto",
+        random_state=None,
+        verbose=1,
+    ):
+        self._store_params(locals())
+
+    # ------------------------------------------------------------------ set-up
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}.")
+        for name in ("latent_dim", "n_critic", "embed_dim"):
+            value = getattr(self, name)
+            if name == "n_critic" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        n = self.n_diagnostic_samples
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n_diagnostic_samples must be a non-negative integer, got {n!r}.")
+        if self.gp_weight is not None and not self.gp_weight >= 0:
+            raise ValueError(f"gp_weight must be non-negative, got {self.gp_weight!r}.")
+        if self.early_stopping:
+            raise ValueError("GAN has no validation loss to stop on; use early_stopping=False.")
+
+    def _build(self):
+        d, k = self.n_features_in_, self.condition_dim_
+        return {
+            "generator": ConditionalMLP(int(self.latent_dim), d, tuple(self.generator_dims),
+                                        condition_dim=k, embed_dim=int(self.embed_dim),
+),
+            "critic": ProjectionCritic(d, tuple(self.critic_dims), condition_dim=k,
+                                       projection=self.condition_kind_ == "classes",
+                                       spectral_norm=self.loss == "hinge"),
+        }
+
+    def _configure_optimizers(self):
+        lr, betas = self.learning_rate, (0.5, 0.9)
+        return {
+            "generator": torch.optim.Adam(self.modules_["generator"].parameters(), lr=lr, betas=betas),
+            "critic": torch.optim.Adam(self.modules_["critic"].parameters(), lr=lr, betas=betas),
+        }
+
+    def _fit(self, X, c):
+        self._critic_steps = 0
+        self._generator_logs = {}  # the latest generator loss, logged with every critic step
+        on_epoch_end = self._collapse_diagnostic(X, c) if self.n_diagnostic_samples else None
+        try:
+            self._train(X, c, ema_modules=["generator"], on_epoch_end=on_epoch_end)
+        finally:
+            del self._critic_steps, self._generator_logs
+
+    # ------------------------------------------------------------------ objective
+    def _generate(self, n: int, c: torch.Tensor | None, generator=None) -> torch.Tensor:
+        device = self._device()
+        z = torch.randn(n, int(self.latent_dim), device=device, generator=generator)
+        return self.modules_["generator"](z, c)
+
+    @property
+    def _n_critic(self) -> int:
+        return int(N_CRITIC[self.loss] if self.n_critic is None else self.n_critic)
+
+    @property
+    def _gp_weight(self) -> float:
+        return float(GP_WEIGHT[self.loss] if self.gp_weight is None else self.gp_weight)
+
+    def gradient_penalty(self, real, fake, c=None) -> torch.Tensor:
+        """``E[(|grad_x D(x_hat, c)|_2 - 1)^2]`` at random interpolates ``x_hat`` of real and fake rows."""
+        u = torch.rand(len(real), 1, device=real.device)
+        x_hat = (u * real + (1 - u) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.modules_["critic"](x_hat, c).sum(), x_hat, create_graph=True)
+        return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+    def critic_loss(self, real, fake, c=None) -> torch.Tensor:
+        """The critic's loss on a batch of real and generated rows (see the class docstring)."""
+        critic = self.modules_["critic"]
+        if self.loss == "r1":
+            real = real.detach().requires_grad_(True)
+            d_real = critic(real, c)
+            (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+            r1 = 0.5 * self._gp_weight * grad.pow(2).sum(1).mean()
+            return F.softplus(-d_real).mean() + F.softplus(critic(fake, c)).mean() + r1
+        d_real, d_fake = critic(real, c), critic(fake, c)
+        if self.loss == "hinge":
+            return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+        return d_fake.mean() - d_real.mean() + self._gp_weight * self.gradient_penalty(real, fake, c)
+
+    def generator_loss(self, fake, c=None) -> torch.Tensor:
+        """Non-saturating ``softplus(-D(G(z)))`` for ``"r1"``; ``-D(G(z))`` for the others."""
+        d_fake = self.modules_["critic"](fake, c)
+        return F.softplus(-d_fake).mean() if self.loss == "r1" else -d_fake.mean()
+
+    def _training_step(self, x, c, step):
+        with torch.no_grad():
+            fake = self._generate(len(x), c)
+        loss_d = self.critic_loss(x, fake, c)
+        step(loss_d, "critic")
+        self._critic_steps += 1
+        if self._critic_steps % self._n_critic == 0:
+            critic = self.modules_["critic"]
+            critic.requires_grad_(False)
+            try:
+                loss_g = self.generator_loss(self._generate(len(x), c), c)
+                step(loss_g, "generator")
+            finally:
+                critic.requires_grad_(True)
+            self._generator_logs = {"generator_loss": loss_g.item()}
+        return {"critic_loss": loss_d.item(), **self._generator_logs}
+
+    # ------------------------------------------------------------------ diagnostics
+    def _collapse_diagnostic(self, X: torch.Tensor, c: torch.Tensor | None):
+        """An ``on_epoch_end`` callback returning ``{"nn_ratio": ...}`` (see the class docstring)."""
+        device = self._device()
+        seed = seed_from(self.random_state)
+        seed = 0 if seed is None else seed
+        m = min(int(self.n_diagnostic_samples), len(X))
+        pick = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:m]
+        real = X[pick].to(device)
+        cond = None if c is None else c[pick].to(device)
+        real_nn = _mean_nn_distance(real)
+        gen = torch.Generator(device=device)
+
+        def on_epoch_end(epoch: int) -> dict[str, float]:
+            gen.manual_seed(seed)  # the same noise every epoch: changes come from the model
+            with torch.no_grad():
+                fake = self._generate(m, cond, generator=gen)
+            return {"nn_ratio": float(_mean_nn_distance(fake) / max(real_nn, 1e-12))}
+
+        return on_epoch_end
+
+    # ------------------------------------------------------------------ public extras
+    def critic_score(self, X, y=None) -> np.ndarray:
+        """Critic output ``D(x)`` per row (higher = judged more real; unnormalized).
+
+        For a class-conditional model with ``y=None`` the scores under each class are
+        averaged with the training class frequencies.
+        """
+        check_is_fitted(self, "modules_")
+        x = self._to_model_space(X)
+        if self.condition_kind_ == "classes" and y is None:
+            return sum(p * self.critic_score(X, np.full(len(x), k)) for k, p in zip(self.classes_, self.class_prior_))
+        c = self._encode_condition(y, len(x), fit=False)
+        critic, device, out = self.modules_["critic"], self._device(), []
+        with torch.no_grad():
+            for lo in range(0, len(x), self.inference_batch_size):
+                hi = lo + self.inference_batch_size
+                out.append(critic(x[lo:hi].to(device), None if c is None else c[lo:hi].to(device)).double().cpu())
+        return torch.cat(out).numpy()
+
+    def _sample(self, n, c):
+        return self._generate(n, c)
+
+
+def _mean_nn_distance(x: torch.Tensor) -> float:
+    """Mean Euclidean distance from each row to its nearest other row."""
+    dist = torch.cdist(x, x)
+    dist.fill_diagonal_(float("inf"))
+    return float(dist.min(1).values.mean())

@@ -79,6 +79,10 @@ class RBM(Generator):
         persistent: persistent contrastive divergence (PCD) with ``n_chains`` chains kept
             as a registered buffer; otherwise CD-k chains start at the data.
         n_chains: persistent chains.
+        reinit_prob: chance per update that a persistent chain restarts at a random row of
+            the batch. Gibbs chains barely cross between well-separated modes, so without
+            restarts the chains' share of each mode can drift from the model's and the
+            weights chase it (the same remedy as an EBM's replay-buffer restarts).
         n_gibbs_steps: Gibbs steps run by ``sample`` before the final draw.
         sampling_init: start sampling chains from the persistent ``"chains"`` or from
             ``"noise"`` (always noise when ``persistent=False``).
@@ -106,16 +110,17 @@ class RBM(Generator):
         visible="gaussian",
         learn_variance=True,
         min_std=0.05,
-        k=5,
+        k=1,
         persistent=True,
         n_chains=512,
+        reinit_prob=0.05,
         n_gibbs_steps=1000,
         sampling_init="chains",
         weight_decay=1e-4,
         max_epochs=None,
         max_time=None,
         batch_size=256,
-        learning_rate=1e-3,
+        learning_rate=1e-2,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=20,
@@ -145,6 +150,8 @@ class RBM(Generator):
         widths = self._widths()
         if not widths or not all(isinstance(h, (int, np.integer)) and h >= 1 for h in widths):
             raise ValueError(f"hidden widths must be positive integers, got {widths!r}.")
+        if not 0 <= self.reinit_prob <= 1:
+            raise ValueError(f"reinit_prob must be in [0, 1], got {self.reinit_prob!r}.")
         if not 0 < self.min_std <= 1:
             raise ValueError(f"min_std must be in (0, 1], got {self.min_std!r}.")
 
@@ -159,9 +166,6 @@ class RBM(Generator):
         return np.full(self.n_features_in_, self.visible == "gaussian")
 
     def _learn_data(self, X):
-        # Zero-variance columns are reproduced exactly rather than sampled with noise.
-        self.constant_columns_ = np.flatnonzero(X.std(0) == 0)
-        self.constant_values_ = X[0, self.constant_columns_].astype(np.float64)
         self.binary_data_ = bool(self.visible == "bernoulli" and np.isin(X, (0.0, 1.0)).all())
 
     def _widths(self) -> list[int]:
@@ -216,9 +220,7 @@ class RBM(Generator):
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, c):
-        # Visible biases start at the data's log-odds (Bernoulli) or mean (Gaussian), Hinton 2010 §8.1.
-        self._layer(0).init_visible_bias(X)
-        self._layer(0).init_std(X)
+        self._layer(0).init_from_data(X)
         n_layers = self._n_layers
         if n_layers == 1:
             self._active = 0
@@ -235,7 +237,7 @@ class RBM(Generator):
             with torch.no_grad():
                 H = self._up(X.to(self._device()), None if c is None else c.to(self._device()), l)
             if l > 0:
-                self._layer(l).init_visible_bias(H)
+                self._layer(l).init_from_data(H)
             run = _LayerRun(self, l, n_layers)
             try:
                 _train_with(run, H, c, [f"rbm{l}"])
@@ -259,6 +261,9 @@ class RBM(Generator):
         with torch.no_grad():
             if self.persistent:
                 v_neg, c_neg = chains.x, (chains.c if c is not None else None)
+                restart = torch.rand(len(v_neg), device=v.device) < self.reinit_prob
+                rows = torch.randint(len(v), (len(v_neg),), device=v.device)
+                v_neg = torch.where(restart[:, None], v[rows], v_neg)
             else:
                 v_neg, c_neg = v, c
             for _ in range(int(self.k)):
@@ -309,21 +314,15 @@ class RBM(Generator):
             mean, v = rbm.sample_v_given_h(rbm.sample_h_given_v(v, c)[1], c)
         for l in range(top - 1, -1, -1):  # down pass through the directed lower layers
             mean, v = self._layer(l).sample_v_given_h(v, c)
-        import os
-        if os.environ.get("RBM_MEAN") == "1":
-            v = mean
         if self.visible == "bernoulli" and not self.binary_data_:
             v = mean  # intensities in [0, 1]: report the probabilities, not binary draws
-        if len(self.constant_columns_):
-            cols = torch.as_tensor(self.constant_columns_, device=v.device)
-            const = (self.constant_values_ - self.mean_[self.constant_columns_]) / self.scale_[self.constant_columns_]
-            v[:, cols] = torch.as_tensor(const, dtype=v.dtype, device=v.device)
         return v
 
 
 class RBMLayer(nn.Module):
-    """One RBM: weights ``W``, visible bias ``b``, hidden bias ``a``, optional learned
-    visible standard deviations and condition-to-bias weights ``A`` (visible), ``B`` (hidden).
+    """One RBM: weights ``W``, visible bias ``b``, hidden bias ``a``, visible standard
+    deviations (Gaussian units; learned or fixed at 1) and condition-to-bias weights
+    ``A`` (visible) and ``B`` (hidden).
 
     Example:
         >>> rbm = RBMLayer(3, 4)
@@ -336,26 +335,24 @@ class RBMLayer(nn.Module):
         super().__init__()
         self.gaussian = gaussian
         self.min_log_std = math.log(min_std)
-        import os
-        self.W = nn.Parameter(float(os.environ.get("RBM_WINIT", "0.01")) * torch.randn(n_visible, n_hidden))
+        import os; self.W = nn.Parameter(float(os.environ.get("RBM_WINIT", "0.01")) * torch.randn(n_visible, n_hidden))
         self.b = nn.Parameter(torch.zeros(n_visible))
         self.a = nn.Parameter(torch.zeros(n_hidden))
         self.A = nn.Parameter(torch.zeros(condition_dim, n_visible))
         self.B = nn.Parameter(torch.zeros(condition_dim, n_hidden))
-        self.log_std = nn.Parameter(torch.zeros(n_visible), requires_grad=learn_variance) if gaussian else None
+        if gaussian and learn_variance:
+            self.log_std = nn.Parameter(torch.zeros(n_visible))
+        else:
+            self.register_buffer("log_std", torch.zeros(n_visible if gaussian else 0))
 
     @torch.no_grad()
-    def init_visible_bias(self, v: torch.Tensor) -> None:
+    def init_from_data(self, v: torch.Tensor) -> None:
+        """Visible biases at the data's mean (Gaussian) or log-odds (Bernoulli), learned
+        standard deviations at the data's (Hinton 2010 §8.1)."""
         p = v.float().mean(0)
         self.b.copy_(p if self.gaussian else torch.logit(p.clamp(1e-3, 1 - 1e-3)))
-
-    @torch.no_grad()
-    def init_std(self, v: torch.Tensor) -> None:
-        import os
-        if self.gaussian and os.environ.get("RBM_FIXS"):
-            self.log_std.fill_(math.log(float(os.environ["RBM_FIXS"])))
-        if self.gaussian and self.log_std.requires_grad:
-            self.log_std.copy_((float(os.environ.get("RBM_SINIT", "1")) * v.float().std(0)).clamp_min(1e-6).log().clamp_min(self.min_log_std))
+        if isinstance(self.log_std, nn.Parameter):
+            import os; self.log_std.copy_((float(os.environ.get("RBM_SINIT", "1")) * v.float().std(0)).clamp_min(1e-12).log().clamp_min(self.min_log_std))
 
     def variance(self) -> torch.Tensor:
         return (2 * self.log_std.clamp_min(self.min_log_std)).exp()
@@ -365,40 +362,33 @@ class RBMLayer(nn.Module):
             return self.b, self.a
         return self.b + c @ self.A, self.a + c @ self.B
 
-    def _vscale(self):
-        import os
-        mode = os.environ.get("RBM_PARAM", "cho")
-        var = self.variance()
-        return {"cho": 1 / var, "kriz": var.rsqrt(), "direct": torch.ones_like(var)}[mode]
-
-    def _hidden_input(self, v, a):
-        return a + (v * self._vscale() if self.gaussian else v) @ self.W
+    def _scaled(self, v):
+        return v / self.variance() if self.gaussian else v
 
     def free_energy(self, v: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``F(v) = -log Σ_h exp(-E(v, h))``: the visible term minus ``Σ_j softplus(a_j + ...)``."""
         b, a = self._biases(c)
-        hidden = F.softplus(self._hidden_input(v, a)).sum(-1)
+        hidden = F.softplus(a + self._scaled(v) @ self.W).sum(-1)
         if self.gaussian:
             return ((v - b).pow(2) / (2 * self.variance())).sum(-1) - hidden
         return -(v * b).sum(-1) - hidden
 
     def energy(self, v: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Joint energy ``E(v, h)`` (used to check ``free_energy`` by brute force)."""
+        """Joint energy ``E(v, h)``."""
         b, a = self._biases(c)
-        vis = v * self._vscale() if self.gaussian else v
-        inter = ((vis @ self.W) * h).sum(-1) + (h * a).sum(-1)
+        coupling = ((self._scaled(v) @ self.W) * h).sum(-1) + (h * a).sum(-1)
         if self.gaussian:
-            return ((v - b).pow(2) / (2 * self.variance())).sum(-1) - inter
-        return -(v * b).sum(-1) - inter
+            return ((v - b).pow(2) / (2 * self.variance())).sum(-1) - coupling
+        return -(v * b).sum(-1) - coupling
 
     def sample_h_given_v(self, v, c=None):
         _, a = self._biases(c)
-        p = torch.sigmoid(self._hidden_input(v, a))
+        p = torch.sigmoid(a + self._scaled(v) @ self.W)
         return p, _bernoulli(p)
 
     def sample_v_given_h(self, h, c=None):
         b, _ = self._biases(c)
-        act = h @ self.W.T
-        act = b + (act * self.variance() * self._vscale() if self.gaussian else act)
+        act = b + h @ self.W.T
         if self.gaussian:
             return act, act + self.variance().sqrt() * torch.randn_like(act)
         p = torch.sigmoid(act)

@@ -6,6 +6,8 @@ References:
     Song, Meng & Ermon, "Denoising Diffusion Implicit Models", ICLR 2021.
     Salimans & Ho, "Progressive Distillation for Fast Sampling of Diffusion Models", ICLR 2022.
     Ho & Salimans, "Classifier-Free Diffusion Guidance", NeurIPS 2021 workshop, arXiv:2207.12598.
+    Bao et al., "Analytic-DPM: an Analytic Estimate of the Optimal Reverse Variance in Diffusion
+        Probabilistic Models", ICLR 2022.
     Kotelnikov et al., "TabDDPM: Modelling Tabular Data with Diffusion Models", ICML 2023.
 """
 
@@ -33,12 +35,13 @@ class DDPM(Generator):
 
     Rows (standardized per column by the base class) are noised by
     ``q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)`` over ``n_timesteps`` steps; a
-    residual-MLP denoiser (:class:`synthkit.nn.denoiser.MLPDenoiser`) learns to predict the
-    noise ``epsilon`` or the velocity ``v`` with the simple mean-squared loss of Ho et al.
-    Sampling runs the reverse chain on ``n_sampling_steps`` evenly spaced steps, either
-    ancestrally (``"ddpm"``, the respaced chain of Nichol & Dhariwal) or with DDIM
+    residual-MLP denoiser with FiLM time conditioning
+    (:class:`synthkit.nn.denoiser.MLPDenoiser`) learns to predict the velocity ``v``
+    (default) or the noise ``epsilon`` with the simple mean-squared loss of Ho et al.
+    Sampling runs the reverse chain on ``n_sampling_steps`` evenly spaced steps, with DDIM
     (``"ddim"``; ``eta=0`` is deterministic given the starting noise, ``eta=1`` equals
-    ancestral sampling). Predicted ``x_0`` is clipped to the training range of each column
+    ancestral sampling) or ancestrally (``"ddpm"``, the respaced chain of Nichol &
+    Dhariwal). Predicted ``x_0`` is clipped to the training range of each column
     (``clip_denoised``), which keeps constant and bounded columns exact.
 
     With ``y`` the model is conditional: the condition is dropped (replaced by a learned
@@ -47,16 +50,26 @@ class DDPM(Generator):
     (classifier-free guidance; ``guidance_scale=1`` is plain conditional sampling, larger
     values trade diversity for class fidelity).
 
-    ``score_samples`` returns the variational lower bound on ``log p(x)`` of Ho et al. (eq. 5)
-    with a Gaussian decoder ``N(x_0; x0_hat(x_1), beta_1 I)`` at the first step, the KL terms
-    ``L_{t-1} = (SNR(t-1) - SNR(t)) |x_0 - x0_hat(x_t)|^2 / 2`` (reverse variance = the
-    posterior variance) and the prior term in closed form (``likelihood = "lower_bound"``).
-    The decoder and prior terms are computed for every row; the sum of the ``T - 1`` KL
-    terms is a stratified importance-sampled Monte Carlo estimate from
-    ``n_score_timesteps`` steps drawn, one per stratum, from a proposal proportional to
-    the terms' size for Gaussian data, ``(SNR(t-1) - SNR(t)) / (1 + SNR(t))``, with one
-    noise draw per row and step. The estimate is unbiased for the bound and, because the
-    base class seeds scoring, deterministic.
+    ``score_samples`` is the variational lower bound on ``log p(x)`` of Ho et al. (eq. 5),
+    ``likelihood = "lower_bound"``, in nats:
+
+    * decoder ``L_0 = -log N(x_0; x0_hat(x_1), sigma_0^2 I)``, prior term
+      ``KL(q(x_T | x_0) || N(0, I))`` in closed form;
+    * ``L_t = KL(q(x_{t-1} | x_t, x_0) || N(mu_theta(x_t), sigma_t^2 I))`` for
+      ``t = 1..T-1``, where ``mu_theta`` is the posterior mean with ``x0_hat`` plugged in
+      and ``sigma_t^2`` the variance that is optimal for the model's mean on the training
+      data (posterior variance plus the measured denoising error, after Bao et al. 2022;
+      fixed at the end of ``fit``, so the bound stays a bound on new data);
+    * the sum over ``t`` is estimated from ``n_score_timesteps`` steps, one per stratum of
+      the inverse CDF of a proposal proportional to each term's expected size on the
+      training data, importance-weighted (unbiased), one noise draw per row and step,
+      with ``|eps|^2 - d`` as a control variate (it removes the noise-only part of the
+      error that dominates small ``t``); the decoder and prior terms are computed for
+      every row. The same steps serve all rows of a call and the base class seeds
+      scoring, so scores are deterministic and rows are compared on common draws.
+
+    The bound uses the unclipped ``x0_hat`` (clipping is for sampling), so rows a little
+    outside the training range are not penalized out of proportion.
 
     Args:
         n_timesteps: diffusion steps ``T``.
@@ -71,7 +84,8 @@ class DDPM(Generator):
         width, depth, time_embed_dim: denoiser size (see ``MLPDenoiser``).
         clip_denoised: clip predicted ``x_0`` to each column's training range.
         n_score_timesteps: Monte Carlo time steps per row in ``score_samples``.
-        **training: see :class:`synthkit.Generator`; ``ema_decay`` defaults to 0.995 here.
+        **training: see :class:`synthkit.Generator`; here ``learning_rate`` defaults to
+            2e-3 and ``ema_decay`` to 0.995.
 
     Example:
         >>> import numpy as np
@@ -85,20 +99,20 @@ class DDPM(Generator):
     """
 
     likelihood = "lower_bound"
-    default_steps = 6000
+    default_steps = 5000
 
     def __init__(
         self,
         *,
         n_timesteps=1000,
         schedule="cosine",
-        prediction="epsilon",
+        prediction="v",
         sampler="ddim",
-        n_sampling_steps=100,
+        n_sampling_steps=50,
         eta=0.0,
         guidance_scale=1.0,
         cond_drop_prob=0.1,
-        width=256,
+        width=128,
         depth=3,
         time_embed_dim=128,
         clip_denoised=True,
@@ -106,7 +120,7 @@ class DDPM(Generator):
         max_epochs=None,
         max_time=None,
         batch_size=256,
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=20,
@@ -181,15 +195,14 @@ class DDPM(Generator):
         return torch.cat([c * keep, 1 - keep], dim=1)
 
     def _clip_bounds(self, device):
-        if not self.clip_denoised:
-            return None
         lo = (self.data_min_ - self.mean_) / self.scale_
         hi = (self.data_max_ - self.mean_) / self.scale_
         return (torch.as_tensor(lo, dtype=torch.float32, device=device),
                 torch.as_tensor(hi, dtype=torch.float32, device=device))
 
-    def predict_start(self, xt, t, c=None, *, guidance_scale: float = 1.0, bounds=None):
-        """Predicted ``x_0`` and ``epsilon`` at integer steps ``t`` (``x_0`` clipped to ``bounds``).
+    def predict_start(self, xt, t, c=None, *, guidance_scale: float = 1.0, clip: bool | None = None):
+        """Predicted ``x_0`` and ``epsilon`` at integer steps ``t``; ``x_0`` is clipped to the
+        training range when ``clip`` (default: ``clip_denoised``).
 
         With a condition and ``guidance_scale != 1`` the network output is the
         classifier-free guided mix of the conditional and unconditional outputs.
@@ -208,8 +221,9 @@ class DDPM(Generator):
             x0 = sched.x0_from_eps(xt, out, abar)
         else:
             x0 = sched.x0_from_v(xt, out, abar)
-        if bounds is not None:
-            x0 = torch.maximum(torch.minimum(x0, bounds[1]), bounds[0])
+        if self.clip_denoised if clip is None else clip:
+            lo, hi = self._clip_bounds(xt.device)
+            x0 = torch.maximum(torch.minimum(x0, hi), lo)
         elif self.prediction == "epsilon":
             return x0, out
         return x0, sched.eps_from_x0(xt, x0, abar)
@@ -220,7 +234,7 @@ class DDPM(Generator):
         noise = torch.randn_like(x0) if noise is None else noise
         return self._noise_schedule.q_sample(x0, t, noise)
 
-    def p_mean_variance(self, xt, t, c=None, *, t_prev=None, guidance_scale: float = 1.0, bounds=None):
+    def p_mean_variance(self, xt, t, c=None, *, t_prev=None, guidance_scale: float = 1.0):
         """Mean, variance and predicted ``x_0`` of ``p(x_{t_prev} | x_t)``.
 
         ``p`` is the posterior ``q(x_{t_prev} | x_t, x0_hat)`` with the predicted ``x_0``
@@ -228,25 +242,24 @@ class DDPM(Generator):
         variance is zero and the mean is ``x0_hat``).
         """
         t_prev = t - 1 if t_prev is None else t_prev
-        x0, _ = self.predict_start(xt, t, c, guidance_scale=guidance_scale, bounds=bounds)
+        x0, _ = self.predict_start(xt, t, c, guidance_scale=guidance_scale)
         sched = self._noise_schedule
         mean, var = sched.q_posterior(x0, xt, sched.abar(t), sched.abar(t_prev))
         return mean, var, x0
 
-    def p_sample(self, xt, t, c=None, *, t_prev=None, noise=None, guidance_scale: float = 1.0, bounds=None):
+    def p_sample(self, xt, t, c=None, *, t_prev=None, noise=None, guidance_scale: float = 1.0):
         """One ancestral step ``x_{t_prev} ~ p(x_{t_prev} | x_t)``."""
-        mean, var, _ = self.p_mean_variance(xt, t, c, t_prev=t_prev, guidance_scale=guidance_scale, bounds=bounds)
+        mean, var, _ = self.p_mean_variance(xt, t, c, t_prev=t_prev, guidance_scale=guidance_scale)
         noise = torch.randn_like(xt) if noise is None else noise
         return mean + var.sqrt() * noise
 
-    def ddim_step(self, xt, t, t_prev, c=None, *, eta: float = 0.0, noise=None, guidance_scale: float = 1.0,
-                  bounds=None):
+    def ddim_step(self, xt, t, t_prev, c=None, *, eta: float = 0.0, noise=None, guidance_scale: float = 1.0):
         """One DDIM step from ``t`` to ``t_prev`` (Song et al. 2021, eq. 12).
 
         ``x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma^2) eps_hat + sigma z``
         with ``sigma = eta sqrt((1 - abar_prev) / (1 - abar_t)) sqrt(1 - abar_t / abar_prev)``.
         """
-        x0, eps = self.predict_start(xt, t, c, guidance_scale=guidance_scale, bounds=bounds)
+        x0, eps = self.predict_start(xt, t, c, guidance_scale=guidance_scale)
         sched = self._noise_schedule
         a_t, a_p = sched._col(sched.abar(t)), sched._col(sched.abar(t_prev))
         sigma = eta * ((1 - a_p) / (1 - a_t) * (1 - a_t / a_p)).clamp(min=0).sqrt()
@@ -265,7 +278,7 @@ class DDPM(Generator):
         """Run the reverse chain from noise ``x_T`` to data with the configured ``sampler``
         over :meth:`sampling_timesteps` (model space; deterministic for DDIM with ``eta=0``)."""
         x, device = x_T, x_T.device
-        kw = dict(guidance_scale=float(self.guidance_scale), bounds=self._clip_bounds(device))
+        kw = dict(guidance_scale=float(self.guidance_scale))
         steps = self.sampling_timesteps().tolist()
         for t, t_prev in zip(reversed(steps), reversed([-1] + steps[:-1])):
             # one step shared by all rows: the denoiser embeds it once
@@ -303,10 +316,10 @@ class DDPM(Generator):
         return self.training_loss(x, c)
 
     # ------------------------------------------------------------------ likelihood bound
-    def _denoise(self, x0, c, t, bounds):
+    def _denoise(self, x0, c, t):
         """Squared error ``|x_0 - x0_hat(x_t)|^2`` per row and the noise statistic ``|eps|^2 - d``."""
         noise = torch.randn_like(x0)
-        x0_hat, _ = self.predict_start(self._noise_schedule.q_sample(x0, t, noise), t, c, bounds=bounds)
+        x0_hat, _ = self.predict_start(self._noise_schedule.q_sample(x0, t, noise), t, c, clip=False)
         return ((x0 - x0_hat).double() ** 2).sum(1), (noise.double() ** 2).sum(1) - x0.shape[1]
 
     def _fit_reverse_variances(self, X: torch.Tensor, c: torch.Tensor | None) -> None:
@@ -332,7 +345,7 @@ class DDPM(Generator):
         cr = None if c is None else c[pick].to(device).repeat(len(grid), 1)
         t = torch.as_tensor(grid, device=device).repeat_interleave(n)
         with torch.no_grad():
-            err, z = (v.reshape(len(grid), n) for v in self._denoise(x0.repeat(len(grid), 1), cr, t, self._clip_bounds(device)))
+            err, z = (v.reshape(len(grid), n) for v in self._denoise(x0.repeat(len(grid), 1), cr, t))
         slope = ((err - err.mean(1, keepdim=True)) * z).mean(1) / (z**2).mean(1)
         log_err = np.log(np.maximum(err.mean(1).cpu().numpy() / d, 1e-12))
         steps = np.arange(T)
@@ -375,8 +388,7 @@ class DDPM(Generator):
         """
         sched = self._noise_schedule
         n, d = x0.shape
-        bounds = self._clip_bounds(x0.device)
-        err0, z0 = self._denoise(x0, c, torch.zeros(n, dtype=torch.long, device=x0.device), bounds)
+        err0, z0 = self._denoise(x0, c, torch.zeros(n, dtype=torch.long, device=x0.device))
         b = torch.as_tensor(self.noise_coef_, device=x0.device)
         # L_0: Gaussian decoder N(x_0; x0_hat(x_1), sigma_0^2 I) at the first step
         var0 = max(float(self.denoising_error_[0]), 1e-12)
@@ -388,7 +400,7 @@ class DDPM(Generator):
         for lo in range(0, len(steps), per_chunk):
             ts, ws = steps[lo : lo + per_chunk], weights[lo : lo + per_chunk]
             m = len(ts)
-            err, z = self._denoise(x0.repeat(m, 1), None if c is None else c.repeat(m, 1), ts.repeat_interleave(n), bounds)
+            err, z = self._denoise(x0.repeat(m, 1), None if c is None else c.repeat(m, 1), ts.repeat_interleave(n))
             err = (err - b[ts].repeat_interleave(n) * z).reshape(m, n)
             weight, mismatch = self._reverse_variance_terms(ts)
             terms = d * mismatch[:, None] + 0.5 * weight[:, None] * err

@@ -1,0 +1,155 @@
+"""The RBM / DBN learns, and its free energy is exactly the marginal over hidden units."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from synthkit.backbones.rbm import RBM, RBMLayer
+from synthkit.metrics import c2st_auc
+
+CENTERS = np.array([[-2.0, -1.0], [2.0, 1.0]])
+
+
+def two_clusters(n, rng):
+    y = rng.integers(2, size=n)
+    return CENTERS[y] + 0.3 * rng.normal(size=(n, 2)), y
+
+
+def gap_points(n, rng):
+    """Points inside the data's bounding box but far (> 4 std) from both clusters."""
+    pts = rng.uniform([-3, -2], [3, 2], size=(8 * n, 2))
+    far = np.linalg.norm(pts[:, None] - CENTERS[None], axis=2).min(1) > 1.2
+    return pts[far][:n]
+
+
+def bars_and_stripes(n=3):
+    patterns = set()
+    for bits in itertools.product([0, 1], repeat=n):
+        rows = np.tile(np.array(bits)[:, None], (1, n))
+        patterns.update({tuple(rows.ravel()), tuple(rows.T.ravel())})
+    return np.array(sorted(patterns), dtype=float)
+
+
+def valid_fraction(S, patterns):
+    valid = {tuple(p) for p in patterns}
+    return np.mean([tuple(s) in valid for s in S])
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X, y = two_clusters(600, rng)
+    X_test, _ = two_clusters(400, rng)
+    return X, y, X_test, gap_points(400, rng)
+
+
+@pytest.fixture(scope="module")
+def untrained(data):
+    return RBM(n_hidden=32, max_epochs=1, learning_rate=1e-12, verbose=0, random_state=0).fit(data[0])
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    return RBM(n_hidden=32, max_epochs=400, verbose=0, random_state=0).fit(data[0])
+
+
+@pytest.fixture(scope="module")
+def bas():
+    patterns = bars_and_stripes(3)
+    return patterns, patterns[np.random.default_rng(0).integers(len(patterns), size=500)]
+
+
+@pytest.mark.parametrize("gaussian", [False, True])
+def test_free_energy_is_the_exact_marginal_over_hidden_units(gaussian):
+    torch.manual_seed(0)
+    rbm = RBMLayer(3, 4, condition_dim=2, gaussian=gaussian, learn_variance=gaussian)
+    with torch.no_grad():
+        for p in rbm.parameters():
+            p.normal_(0, 0.7)
+    v = torch.randn(5, 3) if gaussian else torch.bernoulli(torch.full((5, 3), 0.5))
+    c = torch.randn(5, 2)
+    hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4)))  # all 16 hidden states
+    joint = torch.stack([-rbm.energy(v, h.expand(5, 4), c) for h in hs])  # (16, 5)
+    torch.testing.assert_close(rbm.free_energy(v, c), -torch.logsumexp(joint, 0))
+    # p(h_j = 1 | v) agrees with the same brute-force sum
+    posterior = torch.softmax(joint, 0)
+    torch.testing.assert_close(rbm.sample_h_given_v(v, c)[0], (posterior[:, :, None] * hs[:, None]).sum(0))
+
+
+def test_gaussian_rbm_samples_become_indistinguishable(data, trained, untrained):
+    _, _, X_test, _ = data
+    auc_trained = c2st_auc(X_test, trained.sample(400), classifier="knn")
+    auc_untrained = c2st_auc(X_test, untrained.sample(400), classifier="knn")
+    assert auc_untrained > 0.85
+    assert auc_trained < 0.75
+    assert auc_trained < auc_untrained - 0.2
+
+
+def test_minus_free_energy_ranks_inliers_above_gap_points(data, trained, untrained):
+    _, _, X_test, outliers = data
+    labels = np.r_[np.ones(len(X_test)), np.zeros(len(outliers))]
+
+    def rank(model):
+        return roc_auc_score(labels, np.r_[model.score_samples(X_test), model.score_samples(outliers)])
+
+    assert rank(trained) > 0.9
+    assert rank(untrained) < 0.7
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+def test_bernoulli_rbm_samples_bars_and_stripes(bas, persistent):
+    patterns, X = bas
+    params = dict(visible="bernoulli", n_hidden=32, persistent=persistent, verbose=0, random_state=0)
+    untrained = RBM(max_epochs=1, learning_rate=1e-12, **params).fit(X)
+    trained = RBM(max_epochs=500, **params).fit(X)
+    S = trained.sample(500)
+    assert set(np.unique(S)) <= {0.0, 1.0}  # binary data give binary samples
+    assert valid_fraction(untrained.sample(500), patterns) < 0.1  # 14 of 512 patterns are valid
+    assert valid_fraction(S, patterns) > 0.6
+
+
+def test_bernoulli_rbm_reconstructs_patterns(bas):
+    patterns, X = bas
+    rbm = RBM(visible="bernoulli", n_hidden=32, max_epochs=500, verbose=0, random_state=0).fit(X)
+    v = torch.as_tensor(patterns, dtype=torch.float32)
+    with torch.no_grad():
+        h = rbm.sample_h_given_v(v)[0]
+        reconstruction = rbm.sample_v_given_h(h)[0].round()
+    assert (reconstruction == v).all(1).float().mean() > 0.8
+
+
+def test_deep_belief_net_trains_layerwise_and_samples(bas):
+    patterns, X = bas
+    params = dict(visible="bernoulli", hidden_layers=(32, 16), verbose=0, random_state=0)
+    untrained = RBM(max_epochs=1, learning_rate=1e-12, **params).fit(X)
+    dbn = RBM(max_epochs=500, **params).fit(X)
+    assert {r["layer"] for r in dbn.history_} == {0, 1}
+    assert dbn.n_steps_ == sum(r["step"] for r in dbn.history_ if r["epoch"] == 500)
+    S = dbn.sample(300)
+    assert S.shape == (300, 9) and np.isfinite(dbn.score_samples(S)).all()
+    assert valid_fraction(S, patterns) > valid_fraction(untrained.sample(300), patterns) + 0.4
+
+
+def test_class_conditional_samples_follow_their_label(data):
+    X, y, _, _ = data
+    rbm = RBM(n_hidden=32, max_epochs=400, verbose=0, random_state=0).fit(X, y)
+    for label in (0, 1):
+        S = rbm.sample(200, y=label)
+        nearest = np.linalg.norm(S[:, None] - CENTERS[None], axis=2).argmin(1)
+        assert (nearest == label).mean() > 0.8
+
+
+def test_bernoulli_rejects_data_outside_unit_interval(data):
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        RBM(visible="bernoulli", max_epochs=1, verbose=0).fit(data[0])
+
+
+def test_invalid_parameters_raise(data):
+    X = data[0]
+    for bad in (dict(visible="poisson"), dict(k=0), dict(hidden_layers=(8, 0)), dict(min_std=0.0),
+                dict(sampling_init="buffer"), dict(n_gibbs_steps=-1)):
+        with pytest.raises(ValueError):
+            RBM(max_epochs=1, verbose=0, **bad).fit(X)

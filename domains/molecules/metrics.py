@@ -247,7 +247,9 @@ def evaluate(
         out.update({f"wasserstein_{k}": v for k, v in property_distances(gen_sub, ref_valid).items()})
         if fcd:
             try:
-                out.update(frechet_chemnet_distance(valid, ref_all, random_state=random_state))
+                result = frechet_chemnet_distance(valid, ref_all, random_state=random_state)
+                out["fcd"], out["fcd_real_vs_real"] = result["fcd"], result["fcd_real_vs_real"]
+                out["fcd_n"] = result["n"]  # molecules per side; "n" stays the sample count
             except ImportError:
                 out["fcd_note"] = FCD_MISSING
             except ValueError as err:

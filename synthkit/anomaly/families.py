@@ -103,10 +103,9 @@ def diffusion_log_likelihood(gen, X) -> np.ndarray:
 
     def fn(x0):
         n = len(x0)
-        bounds = gen._clip_bounds(x0.device)
         noise = _crn((n_steps + 1, 1, d), x0)
         t0 = torch.zeros(n, dtype=torch.long, device=x0.device)
-        x0_hat, _ = gen.predict_start(gen.q_sample(x0, t0, noise[0].expand(n, d)), t0, None, bounds=bounds)
+        x0_hat, _ = gen.predict_start(gen.q_sample(x0, t0, noise[0].expand(n, d)), t0, None, clip=True)
         beta1 = sched.betas[0].double()
         nll = 0.5 * ((x0 - x0_hat).double() ** 2).sum(1) / beta1 + 0.5 * d * (LOG_2PI + beta1.log())
         nll = nll + sched.prior_kl(x0)
@@ -115,7 +114,7 @@ def diffusion_log_likelihood(gen, X) -> np.ndarray:
             steps, weights = gen.score_timesteps(n_steps, device=x0.device)
         for i, (t_k, w_k) in enumerate(zip(steps, weights)):
             t = t_k.repeat(n)
-            x0_hat, _ = gen.predict_start(gen.q_sample(x0, t, noise[i + 1].expand(n, d)), t, None, bounds=bounds)
+            x0_hat, _ = gen.predict_start(gen.q_sample(x0, t, noise[i + 1].expand(n, d)), t, None, clip=True)
             err = ((x0 - x0_hat).double() ** 2).sum(1)
             nll = nll + 0.5 * sched.snr_decrease(t) * err * w_k
         return -nll
@@ -228,7 +227,6 @@ def diffusion_feature_scores(gen, X) -> np.ndarray:
 
     def fn(x0):
         n = len(x0)
-        bounds = gen._clip_bounds(x0.device)
         noise = _crn((len(levels) * DENOISING_DRAWS, 1, d), x0)
         total = torch.zeros(n, d, dtype=torch.float64, device=x0.device)
         i = 0
@@ -236,7 +234,7 @@ def diffusion_feature_scores(gen, X) -> np.ndarray:
             t = torch.full((n,), level, dtype=torch.long, device=x0.device)
             abar = sched.abar(t[:1]).double()
             for _ in range(DENOISING_DRAWS):
-                x0_hat, _ = gen.predict_start(gen.q_sample(x0, t, noise[i].expand(n, d)), t, None, bounds=bounds)
+                x0_hat, _ = gen.predict_start(gen.q_sample(x0, t, noise[i].expand(n, d)), t, None, clip=True)
                 total += (x0 - x0_hat).double() ** 2 * (abar / (1 - abar))
                 i += 1
         return -0.5 * total / i

@@ -33,7 +33,8 @@ from synthkit.training.runtime import resolve_device, seeded
 
 LIKELIHOOD_KINDS = ("exact", "lower_bound", "unnormalized")
 
-#: Parameters every generator takes, with their defaults (see :class:`Generator`).
+#: Parameters every generator takes, with their usual defaults (see :class:`Generator`);
+#: families may choose other defaults. ``synthkit.testing.check_common_parameters`` checks them.
 TRAINING_DEFAULTS: dict[str, Any] = dict(
     max_epochs=None,
     max_time=None,

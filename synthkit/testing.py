@@ -36,6 +36,14 @@ def _tiny(est):
     return est.set_params(**budget)
 
 
+def check_common_parameters(est) -> None:
+    """Every generator takes the shared budget and runtime parameters (``TRAINING_DEFAULTS``)."""
+    from synthkit.base import TRAINING_DEFAULTS
+
+    missing = sorted(set(TRAINING_DEFAULTS) - set(est.get_params(deep=False)))
+    assert not missing, f"{type(est).__name__} lacks the shared parameters {missing}"
+
+
 def check_clone_roundtrip(est) -> None:
     """``clone`` keeps every parameter (``__init__`` stores them unchanged)."""
     params = est.get_params(deep=False)
@@ -163,6 +171,7 @@ def check_score_samples(est) -> None:
 
 
 GENERATOR_CHECKS: tuple[Callable, ...] = (
+    check_common_parameters,
     check_clone_roundtrip,
     check_fit_returns_self_and_keeps_params,
     check_sample_shape,

@@ -64,7 +64,7 @@ for _name, _target, _help in [
     ("vae", "synthkit.backbones.vae:VAE",
      "Variational autoencoder (Kingma & Welling 2014); score = ELBO or IWAE bound."),
     ("gan", "synthkit.backbones.gan:GAN",
-     "Wasserstein GAN with gradient penalty (Gulrajani et al. 2017); no likelihood."),
+     "GAN: non-saturating loss with R1 penalty (Mescheder et al. 2018), or WGAN-GP / hinge; no likelihood."),
     ("flow", "synthkit.backbones.flow:NormalizingFlow",
      "Neural spline / masked autoregressive flow (zuko); exact log-likelihood."),
     ("diffusion", "synthkit.backbones.diffusion:DDPM",

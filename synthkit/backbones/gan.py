@@ -30,17 +30,26 @@ GP_WEIGHT = {"r1": 1.0, "wgan-gp": 10.0, "hinge": 0.0}
 class GAN(Generator):
     """GAN with a stable default objective and optional class or continuous conditioning.
 
-    ``loss="wgan-gp"`` trains a Wasserstein critic with the gradient penalty
-    ``gp_weight (|grad_x D(x_hat)| - 1)^2`` on random interpolates (Gulrajani et al. 2017);
-    ``loss="hinge"`` uses the hinge loss with spectral normalization on every critic layer
-    (Miyato et al. 2018). The critic takes ``n_critic`` steps (each on a fresh batch) per
-    generator step, both with Adam(betas=(0.5, 0.9)).
+    Three objectives (``loss``), all with Adam(betas=(0.5, 0.9)) for both networks and
+    ``n_critic`` critic steps (each on a fresh batch) per generator step:
+
+    * ``"r1"`` (default): the non-saturating logistic loss with the R1 penalty
+      ``gp_weight / 2 E_real |grad_x D(x)|^2`` (Mescheder et al. 2018), one critic step
+      per generator step. Of the three it reached the lowest two-sample AUC on 2-D toy
+      sets within a 30-second CPU budget, in our measurements.
+    * ``"wgan-gp"``: a Wasserstein critic with the gradient penalty
+      ``gp_weight (|grad_x D(x_hat)| - 1)^2`` on random interpolates (Gulrajani et al.
+      2017), five critic steps per generator step.
+    * ``"hinge"``: the hinge loss with spectral normalization on every critic layer
+      (Miyato et al. 2018), one critic step per generator step.
+
+    The generator's weights are averaged (``ema_decay``, default 0.99; Yazici et al. 2019),
+    the critic's never.
 
     Conditioning: the generator sees ``[z, E c]`` (a learned class embedding for labels,
     a projection for continuous conditions); the critic is a projection discriminator for
     class labels and concatenates continuous conditions to its input
-    (:class:`synthkit.nn.critic.ProjectionCritic`). With ``ema_decay`` set, only the
-    generator's weights are averaged.
+    (:class:`synthkit.nn.critic.ProjectionCritic`).
 
     There is no likelihood (``likelihood = None``; ``score_samples`` raises). The critic
     output is exposed as :meth:`critic_score` (higher = more real), e.g. for anomaly detection.
@@ -53,14 +62,17 @@ class GAN(Generator):
     (samples piling up), well above 1 samples that are too diffuse.
 
     Args:
-        loss: ``"wgan-gp"`` or ``"hinge"``.
+        loss: ``"r1"``, ``"wgan-gp"`` or ``"hinge"``.
         latent_dim: size of the noise ``z``.
         generator_dims, critic_dims: hidden widths of the two MLPs.
-        n_critic: critic steps per generator step.
-        gp_weight: gradient-penalty weight (``"wgan-gp"`` only).
+        n_critic: critic steps per generator step (``None``: 5 for ``"wgan-gp"``, else 1).
+        gp_weight: penalty weight (``None``: 1 for ``"r1"``, 10 for ``"wgan-gp"``;
+            unused by ``"hinge"``).
         embed_dim: width of the generator's condition embedding.
         n_diagnostic_samples: rows used by the ``nn_ratio`` diagnostic (0 turns it off).
-        **training: see :class:`synthkit.Generator`; ``batch_size`` rows per critic step.
+        **training: see :class:`synthkit.Generator`; ``batch_size`` rows per critic step,
+            ``max_epochs`` counts critic passes; here ``learning_rate`` defaults to 2e-4
+            and ``ema_decay`` to 0.99.
 
     Example:
         >>> import numpy as np
@@ -127,8 +139,7 @@ class GAN(Generator):
         d, k = self.n_features_in_, self.condition_dim_
         return {
             "generator": ConditionalMLP(int(self.latent_dim), d, tuple(self.generator_dims),
-                                        condition_dim=k, embed_dim=int(self.embed_dim),
-),
+                                        condition_dim=k, embed_dim=int(self.embed_dim)),
             "critic": ProjectionCritic(d, tuple(self.critic_dims), condition_dim=k,
                                        projection=self.condition_kind_ == "classes",
                                        spectral_norm=self.loss == "hinge"),
@@ -238,8 +249,11 @@ class GAN(Generator):
         check_is_fitted(self, "modules_")
         x = self._to_model_space(X)
         if self.condition_kind_ == "classes" and y is None:
-            return sum(p * self.critic_score(X, np.full(len(x), k)) for k, p in zip(self.classes_, self.class_prior_))
-        c = self._encode_condition(y, len(x), fit=False)
+            return sum(p * self._critic(x, self._encode_condition(np.full(len(x), k), len(x), fit=False))
+                       for k, p in zip(self.classes_, self.class_prior_))
+        return self._critic(x, self._encode_condition(y, len(x), fit=False))
+
+    def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
         critic, device, out = self.modules_["critic"], self._device(), []
         with torch.no_grad():
             for lo in range(0, len(x), self.inference_batch_size):

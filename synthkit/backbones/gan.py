@@ -7,9 +7,12 @@ References:
     Miyato et al., "Spectral Normalization for Generative Adversarial Networks", ICLR 2018.
     Miyato & Koyama, "cGANs with Projection Discriminator", ICLR 2018.
     Yazici et al., "The Unusual Effectiveness of Averaging in GAN Training", ICLR 2019.
+    Azadi et al., "Discriminator Rejection Sampling", ICLR 2019.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import torch
@@ -24,7 +27,13 @@ from synthkit.training.runtime import seed_from
 LOSSES = ("r1", "wgan-gp", "hinge")
 #: defaults of ``n_critic`` and ``gp_weight`` per loss (used when they are ``None``)
 N_CRITIC = {"r1": 1, "wgan-gp": 5, "hinge": 1}
-GP_WEIGHT = {"r1": 1.0, "wgan-gp": 10.0, "hinge": 0.0}
+GP_WEIGHT = {"r1": 10.0, "wgan-gp": 10.0, "hinge": 0.0}
+#: rounds of discriminator rejection sampling before the remaining rows are taken as drawn
+MAX_REJECTION_ROUNDS = 50
+#: quantile of the calibrated critic's logits on generated rows used as ``log M``
+REJECTION_QUANTILE = 0.95
+#: share of a ``max_time`` budget kept for the critic's calibration when rejection sampling is on
+CALIBRATION_SHARE = 0.2
 
 
 class GAN(Generator):
@@ -46,6 +55,19 @@ class GAN(Generator):
     The generator's weights are averaged (``ema_decay``, default 0.99; Yazici et al. 2019),
     the critic's never.
 
+    Discriminator rejection sampling (``rejection_sampling``, on by default for ``"r1"``;
+    Azadi et al. 2019): the logistic critic's optimal logit is ``log p_data(x) / p_G(x)``.
+    After training, the critic is trained ``n_calibration_steps`` more steps (without the
+    penalty, which smooths the logit away from the ratio) against the final (averaged)
+    generator, kept fixed, so that its logit ``D`` estimates that ratio for the generator
+    that samples; with ``max_time`` the calibration gets the last 20 % of the budget (and
+    stops early when the steps are done). ``log M`` is the 95th percentile of ``D`` on
+    generated rows.
+    ``sample`` then keeps a generated row with probability ``min(1, exp(D(x) - log M))``
+    and redraws the others (at most 50 rounds, after which the last draws are kept), which
+    removes most of the low-density "bridges" a continuous generator lays between
+    separate modes. ``acceptance_rate_`` is the expected share of rows kept per round.
+
     Conditioning: the generator sees ``[z, E c]`` (a learned class embedding for labels,
     a projection for continuous conditions); the critic is a projection discriminator for
     class labels and concatenates continuous conditions to its input
@@ -66,13 +88,15 @@ class GAN(Generator):
         latent_dim: size of the noise ``z``.
         generator_dims, critic_dims: hidden widths of the two MLPs.
         n_critic: critic steps per generator step (``None``: 5 for ``"wgan-gp"``, else 1).
-        gp_weight: penalty weight (``None``: 1 for ``"r1"``, 10 for ``"wgan-gp"``;
-            unused by ``"hinge"``).
+        gp_weight: penalty weight (``None``: 10 for ``"r1"`` and ``"wgan-gp"``; unused by
+            ``"hinge"``).
         embed_dim: width of the generator's condition embedding.
         n_diagnostic_samples: rows used by the ``nn_ratio`` diagnostic (0 turns it off).
+        rejection_sampling: discriminator rejection sampling (``None``: on for ``"r1"``, whose
+            critic estimates a density ratio; ``True`` needs ``"r1"``).
+        n_calibration_steps: critic steps against the final generator before rejection sampling.
         **training: see :class:`synthkit.Generator`; ``batch_size`` rows per critic step,
-            ``max_epochs`` counts critic passes; here ``learning_rate`` defaults to 2e-4
-            and ``ema_decay`` to 0.99.
+            ``max_epochs`` counts critic passes; here ``ema_decay`` defaults to 0.99.
 
     Example:
         >>> import numpy as np
@@ -99,10 +123,12 @@ class GAN(Generator):
         gp_weight=None,
         embed_dim=32,
         n_diagnostic_samples=500,
+        rejection_sampling=None,
+        n_calibration_steps=2000,
         max_epochs=None,
         max_time=None,
         batch_size=256,
-        learning_rate=2e-4,
+        learning_rate=1e-3,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=20,
@@ -130,6 +156,13 @@ class GAN(Generator):
         n = self.n_diagnostic_samples
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n_diagnostic_samples must be a non-negative integer, got {n!r}.")
+        if self.rejection_sampling not in (None, True, False):
+            raise ValueError(f"rejection_sampling must be None, True or False, got {self.rejection_sampling!r}.")
+        if self.rejection_sampling and self.loss != "r1":
+            raise ValueError(f"rejection_sampling needs loss='r1' (a logistic critic); got loss={self.loss!r}.")
+        m = self.n_calibration_steps
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+            raise ValueError(f"n_calibration_steps must be a positive integer, got {m!r}.")
         if self.gp_weight is not None and not self.gp_weight >= 0:
             raise ValueError(f"gp_weight must be non-negative, got {self.gp_weight!r}.")
         if self.early_stopping:
@@ -137,13 +170,20 @@ class GAN(Generator):
 
     def _build(self):
         d, k = self.n_features_in_, self.condition_dim_
-        return {
+
+        def critic():
+            return ProjectionCritic(d, tuple(self.critic_dims), condition_dim=k,
+                                    projection=self.condition_kind_ == "classes",
+                                    spectral_norm=self.loss == "hinge")
+
+        modules = {
             "generator": ConditionalMLP(int(self.latent_dim), d, tuple(self.generator_dims),
                                         condition_dim=k, embed_dim=int(self.embed_dim)),
-            "critic": ProjectionCritic(d, tuple(self.critic_dims), condition_dim=k,
-                                       projection=self.condition_kind_ == "classes",
-                                       spectral_norm=self.loss == "hinge"),
+            "critic": critic(),
         }
+        if self._rejects:  # the density-ratio critic of rejection sampling, calibrated after training
+            modules["ratio_critic"] = critic()
+        return modules
 
     def _configure_optimizers(self):
         lr, betas = self.learning_rate, (0.5, 0.9)
@@ -156,10 +196,53 @@ class GAN(Generator):
         self._critic_steps = 0
         self._generator_logs = {}  # the latest generator loss, logged with every critic step
         on_epoch_end = self._collapse_diagnostic(X, c) if self.n_diagnostic_samples else None
+        budget = self.max_time
+        if budget is not None and self._rejects:
+            budget = (1 - CALIBRATION_SHARE) * budget
+        start = time.perf_counter()
         try:
-            self._train(X, c, ema_modules=["generator"], on_epoch_end=on_epoch_end)
+            self._train(X, c, ema_modules=["generator"], on_epoch_end=on_epoch_end, max_time=budget)
         finally:
             del self._critic_steps, self._generator_logs
+        if self._rejects:
+            deadline = None if self.max_time is None else start + self.max_time
+            self._calibrate_critic(X, c, deadline)
+
+    @property
+    def _rejects(self) -> bool:
+        return self.loss == "r1" if self.rejection_sampling is None else bool(self.rejection_sampling)
+
+    def _calibrate_critic(self, X: torch.Tensor, c: torch.Tensor | None, deadline: float | None = None) -> None:
+        """Train a copy of the critic against the fixed final generator, then set ``log M`` (see the
+        class docstring). The training critic itself stays as it is (``critic_score``)."""
+        device, critic = self._device(), self.modules_["ratio_critic"]
+        critic.load_state_dict(self.modules_["critic"].state_dict())
+        generator = self.modules_["generator"]
+        generator.requires_grad_(False)
+        optimizer = torch.optim.Adam(critic.parameters(), lr=self.learning_rate, betas=(0.5, 0.9))
+        batch = min(int(self.batch_size), len(X))
+        try:
+            for _ in range(int(self.n_calibration_steps)):
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+                idx = torch.randint(0, len(X), (batch,))
+                real = X[idx].to(device)
+                cond = None if c is None else c[idx].to(device)
+                with torch.no_grad():
+                    fake = self._generate(batch, cond)
+                loss = self.critic_loss(real, fake, cond, gp_weight=0.0, critic=critic)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+        finally:
+            generator.requires_grad_(True)
+        m = min(10 * len(X), 20_000)
+        idx = torch.randint(0, len(X), (m,))
+        cond = None if c is None else c[idx].to(device)
+        with torch.no_grad():
+            logits = critic(self._generate(m, cond), cond).double()
+        self.rejection_log_m_ = float(torch.quantile(logits, REJECTION_QUANTILE))
+        self.acceptance_rate_ = float(torch.exp(logits - self.rejection_log_m_).clamp(max=1.0).mean())
 
     # ------------------------------------------------------------------ objective
     def _generate(self, n: int, c: torch.Tensor | None, generator=None) -> torch.Tensor:
@@ -182,19 +265,23 @@ class GAN(Generator):
         (grad,) = torch.autograd.grad(self.modules_["critic"](x_hat, c).sum(), x_hat, create_graph=True)
         return ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
-    def critic_loss(self, real, fake, c=None) -> torch.Tensor:
-        """The critic's loss on a batch of real and generated rows (see the class docstring)."""
-        critic = self.modules_["critic"]
+    def critic_loss(self, real, fake, c=None, *, gp_weight: float | None = None, critic=None) -> torch.Tensor:
+        """The critic's loss on a batch of real and generated rows (see the class docstring);
+        ``gp_weight`` overrides the penalty weight, ``critic`` the network."""
+        critic = self.modules_["critic"] if critic is None else critic
+        gp_weight = self._gp_weight if gp_weight is None else gp_weight
         if self.loss == "r1":
+            if gp_weight == 0:
+                return F.softplus(-critic(real, c)).mean() + F.softplus(critic(fake, c)).mean()
             real = real.detach().requires_grad_(True)
             d_real = critic(real, c)
             (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
-            r1 = 0.5 * self._gp_weight * grad.pow(2).sum(1).mean()
+            r1 = 0.5 * gp_weight * grad.pow(2).sum(1).mean()
             return F.softplus(-d_real).mean() + F.softplus(critic(fake, c)).mean() + r1
         d_real, d_fake = critic(real, c), critic(fake, c)
         if self.loss == "hinge":
             return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-        return d_fake.mean() - d_real.mean() + self._gp_weight * self.gradient_penalty(real, fake, c)
+        return d_fake.mean() - d_real.mean() + gp_weight * self.gradient_penalty(real, fake, c)
 
     def generator_loss(self, fake, c=None) -> torch.Tensor:
         """Non-saturating ``softplus(-D(G(z)))`` for ``"r1"``; ``-D(G(z))`` for the others."""
@@ -262,7 +349,20 @@ class GAN(Generator):
         return torch.cat(out).numpy()
 
     def _sample(self, n, c):
-        return self._generate(n, c)
+        if not self._rejects:
+            return self._generate(n, c)
+        critic, device = self.modules_["ratio_critic"], self._device()
+        out = torch.empty(n, self.n_features_in_, device=device)
+        todo = torch.arange(n, device=device)
+        for _ in range(MAX_REJECTION_ROUNDS):
+            cond = None if c is None else c[todo]
+            draw = self._generate(len(todo), cond)
+            out[todo] = draw
+            keep = torch.rand(len(todo), device=device).log() < critic(draw, cond) - self.rejection_log_m_
+            todo = todo[~keep]
+            if len(todo) == 0:
+                break
+        return out
 
 
 def _mean_nn_distance(x: torch.Tensor) -> float:

@@ -31,19 +31,22 @@ class TrainingLoop:
         ema_modules: names in ``modules_`` to average when ``ema_decay`` is set
             (default: all).
         on_epoch_end: optional callback ``f(epoch) -> dict`` whose numbers join the history.
+        max_time: wall-clock seconds of this loop (default: the estimator's ``max_time``); a
+            family that spends part of its budget after the loop passes the rest here.
     """
 
-    def __init__(self, estimator, *, ema_modules=None, on_epoch_end=None):
+    def __init__(self, estimator, *, ema_modules=None, on_epoch_end=None, max_time=None):
         self.est = estimator
         self.ema_modules = list(ema_modules) if ema_modules is not None else list(estimator.modules_)
         self.on_epoch_end = on_epoch_end
+        self.max_time = estimator.max_time if max_time is None else max_time
 
     # ------------------------------------------------------------------ budget
     def _max_epochs(self, steps_per_epoch: int) -> int | None:
         est = self.est
         if est.max_epochs is not None:
             return int(est.max_epochs)
-        if est.max_time is not None:
+        if self.max_time is not None:
             return None
         return max(1, math.ceil(est.default_steps / steps_per_epoch))
 
@@ -99,7 +102,7 @@ class TrainingLoop:
         start = time.perf_counter() - state["elapsed"]
         total_steps = None if max_epochs is None else max_epochs * steps_per_epoch
         step = Step(optimizers, est.grad_clip, lambda: _progress(state["step"], total_steps,
-                                                                time.perf_counter() - start, est.max_time))
+                                                                time.perf_counter() - start, self.max_time))
         out_of_time = False
         bar = progress_bar(total=max_epochs, initial=state["epoch"], verbose=est.verbose, desc=type(est).__name__)
         try:
@@ -120,7 +123,7 @@ class TrainingLoop:
                             avg.update_parameters(modules[name])
                     for k, v in logs.items():
                         sums[k] = sums.get(k, 0.0) + float(v)
-                    if est.max_time is not None and time.perf_counter() - start >= est.max_time:
+                    if self.max_time is not None and time.perf_counter() - start >= self.max_time:
                         out_of_time = True
                         break
                 state["epoch"] += 1

@@ -115,3 +115,39 @@ def test_hinge_critic_round_trips_with_spectral_norm(tmp_path, data):
 def test_bad_parameters_are_rejected_in_fit(bad):
     with pytest.raises(ValueError):
         GAN(**{**TINY, **bad}).fit(np.zeros((10, 2)))
+
+
+@pytest.fixture(scope="module")
+def eight_modes():
+    from synthkit.datasets import load_dataset
+
+    X, _ = load_dataset("eight_gaussians", n_samples=1400, random_state=0)
+    model = GAN(max_epochs=80, batch_size=128, n_calibration_steps=600, **TINY).fit(X[:1000])
+    return model, X[1000:]
+
+
+def test_rejection_sampling_removes_bridges_between_modes(eight_modes):
+    model, X_test = eight_modes
+    assert 0 < model.acceptance_rate_ < 1
+    kept = c2st_auc(X_test, model.sample(400), classifier="knn")
+    raw = c2st_auc(X_test, clone_without_rejection(model).sample(400), classifier="knn")
+    assert kept < raw - 0.03
+
+
+def test_rejection_sampling_never_loops_forever(eight_modes):
+    model, _ = eight_modes
+    strict = clone_without_rejection(model).set_params(rejection_sampling=True)
+    strict.rejection_log_m_ = 1e6  # nothing would ever be accepted: 50 rounds, then the last draws
+    S = strict.sample(50)
+    assert S.shape == (50, 2) and np.isfinite(S).all()
+
+
+def test_rejection_sampling_needs_the_logistic_critic():
+    with pytest.raises(ValueError, match="rejection_sampling"):
+        GAN(loss="hinge", rejection_sampling=True, max_epochs=1, verbose=0).fit(np.zeros((20, 2)) + np.arange(20)[:, None])
+
+
+def clone_without_rejection(model):
+    import copy
+
+    return copy.deepcopy(model).set_params(rejection_sampling=False)

@@ -38,6 +38,7 @@ def main(argv=None) -> int:
     p.add_argument("--n-layers", type=int, default=2)
     p.add_argument("--train-batch-size", type=int, default=64, help="sequences per gradient step of the prior")
     p.add_argument("--max-tokens", type=int, default=None, help="skip training molecules longer than this")
+    p.add_argument("--n-randomized", type=int, default=0, help="randomized SMILES per training molecule (0: canonical)")
     p.add_argument("--holdout", type=int, default=2000, help="molecules held out as the reference set")
     p.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
     p.add_argument("--seed", type=int, default=0)
@@ -67,6 +68,7 @@ def main(argv=None) -> int:
     gen = MoleculeGenerator(
         representation=args.representation,
         max_tokens=args.max_tokens,
+        n_randomized=args.n_randomized,
         backbone_params={"cell": args.cell, "hidden_dim": args.hidden_dim, "n_layers": args.n_layers,
                          "batch_size": args.train_batch_size,
                          "max_time": args.train_time, "verbose": 0, "early_stopping": True,

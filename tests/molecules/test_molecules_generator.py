@@ -162,3 +162,40 @@ def test_reinvent_needs_an_autoregressive_prior():
                             random_state=0).fit(smiles)
     with pytest.raises(ValueError, match="autoregressive prior"):
         optimize(vae, "qed", budget=10)
+
+
+def test_randomized_smiles_are_other_writings_of_the_same_molecules():
+    from synthkit.domains.molecules.generator import randomized_smiles
+
+    mols = ["CCc1ncsc1C(=O)NC1CCc2ccccc2C1=O", "O=S(=O)(Nc1nccc2c1CC2)c1ccccc1Cl"]
+    strings, origin = randomized_smiles(mols, 4, seed=3)
+    assert origin.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert [canonical(s) for s in strings] == [canonical(mols[i]) for i in origin]
+    assert len(set(strings[:4])) > 1 and not set(strings) <= set(mols)  # new writings, not copies
+    assert randomized_smiles(mols, 4, seed=3)[0] == strings  # seeded
+
+
+@pytest.mark.parametrize("representation", ["selfies", "smiles"])
+def test_fit_with_randomized_smiles_trains_on_every_writing(data, representation):
+    train, _ = data
+    params = {**SMALL, "max_epochs": 1}
+    gen = MoleculeGenerator(representation=representation, n_randomized=3, backbone_params=params,
+                            random_state=0).fit(train[:100])
+    assert gen.fit_report_["molecules"] == 100
+    assert gen.fit_report_["training_strings"] == 300
+    assert all(canonical(s) is not None for s in gen.sample(5))
+    with pytest.raises(ValueError, match="n_randomized"):
+        MoleculeGenerator(n_randomized=-1).fit(train[:10])
+
+
+def test_randomized_writings_failing_max_tokens_are_reported_once_per_molecule(data):
+    train, _ = data
+    gen = MoleculeGenerator(representation="smiles", n_randomized=4, max_tokens=30,
+                            backbone_params={**SMALL, "max_epochs": 1}, random_state=0)
+    with pytest.warns(UserWarning, match="skipped") as record:
+        gen.fit(train[:60])
+    n_skipped = int(str(record[0].message).split("skipped ")[1].split()[0])
+    # one report per molecule with a skipped writing; molecules with no writing left are among them
+    assert 60 - gen.fit_report_["molecules"] <= n_skipped <= 60
+    assert gen.fit_report_["not_representable"] == n_skipped
+    assert gen.fit_report_["training_strings"] < 4 * 60

@@ -335,7 +335,7 @@ class RBMLayer(nn.Module):
         super().__init__()
         self.gaussian = gaussian
         self.min_log_std = math.log(min_std)
-        import os; self.W = nn.Parameter(float(os.environ.get("RBM_WINIT", "0.01")) * torch.randn(n_visible, n_hidden))
+        self.W = nn.Parameter(0.01 * torch.randn(n_visible, n_hidden))  # Hinton (2010) §8.1
         self.b = nn.Parameter(torch.zeros(n_visible))
         self.a = nn.Parameter(torch.zeros(n_hidden))
         self.A = nn.Parameter(torch.zeros(condition_dim, n_visible))
@@ -352,7 +352,7 @@ class RBMLayer(nn.Module):
         p = v.float().mean(0)
         self.b.copy_(p if self.gaussian else torch.logit(p.clamp(1e-3, 1 - 1e-3)))
         if isinstance(self.log_std, nn.Parameter):
-            import os; self.log_std.copy_((float(os.environ.get("RBM_SINIT", "1")) * v.float().std(0)).clamp_min(1e-12).log().clamp_min(self.min_log_std))
+            self.log_std.copy_(v.float().std(0).clamp_min(1e-12).log().clamp_min(self.min_log_std))
 
     def variance(self) -> torch.Tensor:
         return (2 * self.log_std.clamp_min(self.min_log_std)).exp()

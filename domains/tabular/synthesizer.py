@@ -32,8 +32,16 @@ from synthkit.domains.tabular.sampling import ConditionSampler
 #: category codes) scored highest on every table; the diffusion backbone samples about 100
 #: rows/s at its defaults and scored lower.
 DEFAULT_BACKBONE = "autoregressive"
-#: backbone hyper-parameters used unless ``backbone_params`` says otherwise
-BACKBONE_DEFAULTS: dict[str, dict] = {}
+#: backbone hyper-parameters used unless ``backbone_params`` says otherwise (not with ``dp``).
+#: Early stopping on the held-out likelihood (10 % of the rows) ends training when the model
+#: starts to fit the training rows better than new ones -- before it memorizes them. Measured
+#: with MADE on HI (11,136 training rows, 600 s budget): without it the synthetic rows sat
+#: closer to the training rows than to a holdout (DCR share 0.647, membership-inference AUC
+#: 0.596); with it training stopped after 21 s at DCR share 0.520 and MIA 0.521, with the
+#: same fidelity (shape 0.986, trend 0.975, detection AUC 0.546; see benchmarks/tabular.py).
+BACKBONE_DEFAULTS: dict[str, dict] = {name: {"early_stopping": True} for name in ("autoregressive", "flow", "vae")}
+#: tables with fewer rows train without the defaults above
+MIN_ROWS_EARLY_STOPPING = 100
 CATEGORICAL_ENCODINGS = ("auto", "onehot", "codes")
 #: keys of the ``dp`` parameter (the last two are passed to ``synthkit.privacy.fit_private``)
 DP_KEYS = ("epsilon", "delta", "max_grad_norm", "accountant")
@@ -47,7 +55,10 @@ class TabularSynthesizer(BaseEstimator):
             ``DEFAULT_BACKBONE`` (the one that measures best, see ``benchmarks/tabular.py``).
         metadata: column metadata overrides, e.g. ``{"columns": {"year": "numerical"}}``
             (see :mod:`synthkit.domains.tabular.metadata`); everything not given is inferred.
-        backbone_params: hyper-parameters of the backbone, e.g. ``{"max_time": 60}``.
+        backbone_params: hyper-parameters of the backbone, e.g. ``{"max_time": 60}``. Without
+            ``dp`` and from 100 rows on, the likelihood backbones (``autoregressive``,
+            ``flow``, ``vae``) stop early on a 10 % validation split unless this says
+            ``{"early_stopping": False}`` (see ``BACKBONE_DEFAULTS``: it stops memorization).
         condition_column: a categorical column the backbone is conditioned on, so that
             ``sample(n, conditions={column: value})`` draws rows of that class exactly,
             without rejection.
@@ -112,7 +123,7 @@ class TabularSynthesizer(BaseEstimator):
         self.constraints_ = [c.to_dict() for c in self._check_constraints(df)]
         cond = self.condition_column
 
-        backbone = self._make_backbone()
+        backbone = self._make_backbone(private=bool(dp), n_rows=len(df))
         mode = self.categorical_encoding
         if mode not in CATEGORICAL_ENCODINGS:
             raise ValueError(f"categorical_encoding must be one of {CATEGORICAL_ENCODINGS}, got {mode!r}.")
@@ -182,12 +193,15 @@ class TabularSynthesizer(BaseEstimator):
             raise ValueError(f"dp delta must be in (0, 1), got {delta!r}.")
         return dict(self.dp, epsilon=float(eps), delta=float(delta))
 
-    def _make_backbone(self):
+    def _make_backbone(self, private: bool = False, n_rows: int | None = None):
         from synthkit.registry import BACKBONES, make_generator
 
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; choose from {', '.join(BACKBONES)}.")
-        params = dict(BACKBONE_DEFAULTS.get(self.backbone, {}))
+        # with dp, a data-dependent stopping decision would be an unaccounted look at the data;
+        # under MIN_ROWS_EARLY_STOPPING rows a validation split is too small to decide on
+        use_defaults = not private and (n_rows is None or n_rows >= MIN_ROWS_EARLY_STOPPING)
+        params = dict(BACKBONE_DEFAULTS.get(self.backbone, {})) if use_defaults else {}
         if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
             raise ValueError(f"backbone_params must be a dict, got {type(self.backbone_params).__name__}.")
         params.update(self.backbone_params or {})

@@ -163,7 +163,7 @@ class VAE(Generator):
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """``log p(z)`` over the last axis of ``z``."""
         if self.prior == "mixture":
-            return self.modules_["prior"].log_prob(z)
+            return self.modules_["prior"](z)  # a module call, so DP-SGD sees per-row gradients
         return (-0.5 * z**2 - 0.5 * LOG_2PI).sum(-1)
 
     def _cond(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
@@ -301,6 +301,10 @@ class MixturePrior(nn.Module):
         self.logits = nn.Parameter(torch.zeros(n_components))
         self.means = nn.Parameter(torch.randn(n_components, latent_dim))
         self.log_scales = nn.Parameter(torch.zeros(n_components, latent_dim))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``log p(z)`` over the last axis."""
+        return self.log_prob(z)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         log_s = self.log_scales.clamp(-7.0, 3.0)

@@ -81,6 +81,11 @@ def test_dp_training_records_the_spent_budget(penguins, tmp_path):
     pd.testing.assert_frame_equal(loaded.sample(20), synth.sample(20))
     fake = synth.sample(200)
     assert fake["body_mass_g"].dropna().between(2500, 6500).all()
+    # no early stopping under dp, however many rows: the stop would look at private rows
+    big = pd.concat([df] * 3, ignore_index=True)
+    private = TabularSynthesizer("vae", metadata=public, dp={"epsilon": 3.0, "delta": 1e-4}, random_state=0,
+                                 backbone_params={"hidden_dims": [16], "max_epochs": 1, "batch_size": 64}).fit(big)
+    assert len(big) >= 1000 and private.generator_.early_stopping is False
     with pytest.raises(ValueError, match="condition_column cannot be combined with dp"):
         TabularSynthesizer("vae", metadata=public, dp={"epsilon": 3.0}, condition_column="species").fit(df)
     with pytest.raises(ValueError, match="unknown keys"):

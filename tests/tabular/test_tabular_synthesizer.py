@@ -156,16 +156,17 @@ def test_default_backbone_samples_classes_exactly(penguins):
     assert (fake["island"] == "Torgersen").all() and (fake.dtypes == penguins.dtypes).all()
 
 
-def test_likelihood_backbones_stop_early_by_default_but_not_under_dp_or_on_tiny_tables(penguins):
+def test_likelihood_backbones_stop_early_by_default_but_not_under_dp_or_on_small_tables(penguins):
     from synthkit.domains.tabular.synthesizer import MIN_ROWS_EARLY_STOPPING
 
+    big = pd.concat([penguins] * (MIN_ROWS_EARLY_STOPPING // len(penguins) + 1), ignore_index=True)
     small = {"hidden_dims": [16], "max_epochs": 3}
-    synth = TabularSynthesizer("vae", backbone_params=small, random_state=0).fit(penguins)
+    synth = TabularSynthesizer("vae", backbone_params=small, random_state=0).fit(big)
     assert synth.generator_.early_stopping is True
     assert any("val_loss" in record for record in synth.generator_.history_)
-    off = TabularSynthesizer("vae", backbone_params={**small, "early_stopping": False}, random_state=0).fit(penguins)
+    off = TabularSynthesizer("vae", backbone_params={**small, "early_stopping": False}, random_state=0).fit(big)
     assert off.generator_.early_stopping is False
-    tiny = TabularSynthesizer("vae", backbone_params=small, random_state=0).fit(penguins.head(MIN_ROWS_EARLY_STOPPING - 1))
-    assert tiny.generator_.early_stopping is False
+    few = TabularSynthesizer("vae", backbone_params=small, random_state=0).fit(penguins)
+    assert len(penguins) < MIN_ROWS_EARLY_STOPPING and few.generator_.early_stopping is False
     gan = TabularSynthesizer("gan", backbone_params={"max_epochs": 1, "n_calibration_steps": 1}, random_state=0)
-    assert gan.fit(penguins).generator_.early_stopping is False  # no likelihood, no validation loss
+    assert gan.fit(big).generator_.early_stopping is False  # no likelihood, no validation loss

@@ -68,7 +68,9 @@ class Generator(BaseEstimator):
         learning_rate: Adam step size.
         early_stopping: hold out ``validation_fraction`` of the rows and stop when the
             validation loss has not improved for ``n_iter_no_change`` epochs; the best
-            weights are restored.
+            weights are restored. A family whose objective changes early in training (the
+            VAE's KL warm-up) starts watching only after ``_stopping_warmup`` (a fraction
+            of the budget).
         validation_fraction, n_iter_no_change: see ``early_stopping``.
         ema_decay: if set (e.g. 0.999), keep an exponential moving average of the weights
             and use it as the fitted model.
@@ -97,6 +99,11 @@ class Generator(BaseEstimator):
     default_steps: ClassVar[int] = 3000
     #: rows per chunk in sample / score_samples (bounds memory)
     inference_batch_size: ClassVar[int] = 4096
+
+    @property
+    def _stopping_warmup(self) -> float:
+        """Share of the budget (``step.progress``) before early stopping watches the validation loss."""
+        return 0.0
 
     # ------------------------------------------------------------------ parameters
     def _store_params(self, params: dict[str, Any]) -> None:

@@ -58,10 +58,16 @@ def test_default_budget_comes_from_default_steps(moons):
 
 
 def test_early_stopping_restores_best(moons):
-    est = small(max_epochs=400, early_stopping=True, n_iter_no_change=3, learning_rate=3e-2).fit(moons)
+    est = small(max_epochs=400, early_stopping=True, n_iter_no_change=3, learning_rate=3e-2, kl_warmup=0).fit(moons)
     vals = [h["val_loss"] for h in est.history_]
     assert est.n_epochs_ < 400
     assert np.argmin(vals) == len(vals) - 1 - 3  # stopped 3 epochs after the best
+
+
+def test_early_stopping_waits_for_the_end_of_a_warm_up(moons):
+    # the VAE's KL weight rises over the first half: its validation ELBO is not comparable yet
+    est = small(max_epochs=40, early_stopping=True, n_iter_no_change=1, kl_warmup=0.5).fit(moons)
+    assert est.n_epochs_ > 20
 
 
 def test_ema_weights_are_kept(moons):

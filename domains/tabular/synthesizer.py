@@ -40,10 +40,8 @@ DEFAULT_BACKBONE = "autoregressive"
 #: 0.596); with it training stopped after 21 s at DCR share 0.520 and MIA 0.521, with the
 #: same fidelity (shape 0.986, trend 0.975, detection AUC 0.546; see benchmarks/tabular.py).
 BACKBONE_DEFAULTS: dict[str, dict] = {name: {"early_stopping": True} for name in ("autoregressive", "flow", "vae")}
-#: tables with fewer rows train without the defaults above: their validation split (under 100
-#: rows) is too noisy to stop on -- on penguins (172 training rows) it stopped the VAE after
-#: 0.2 s, well before it had learned the table
-MIN_ROWS_EARLY_STOPPING = 1000
+#: tables with fewer rows train without the defaults above (a validation split of a few rows)
+MIN_ROWS_EARLY_STOPPING = 100
 CATEGORICAL_ENCODINGS = ("auto", "onehot", "codes")
 #: keys of the ``dp`` parameter (the last two are passed to ``synthkit.privacy.fit_private``)
 DP_KEYS = ("epsilon", "delta", "max_grad_norm", "accountant")
@@ -58,7 +56,7 @@ class TabularSynthesizer(BaseEstimator):
         metadata: column metadata overrides, e.g. ``{"columns": {"year": "numerical"}}``
             (see :mod:`synthkit.domains.tabular.metadata`); everything not given is inferred.
         backbone_params: hyper-parameters of the backbone, e.g. ``{"max_time": 60}``. Without
-            ``dp`` and from 1,000 rows on, the likelihood backbones (``autoregressive``,
+            ``dp`` and from 100 rows on, the likelihood backbones (``autoregressive``,
             ``flow``, ``vae``) stop early on a 10 % validation split unless this says
             ``{"early_stopping": False}`` (see ``BACKBONE_DEFAULTS``: it stops memorization).
         condition_column: a categorical column the backbone is conditioned on, so that

@@ -258,6 +258,11 @@ class VAE(Generator):
     def _validation_loss(self, x, c):
         return -self.elbo(x, c)
 
+    @property
+    def _stopping_warmup(self) -> float:
+        # during the KL warm-up the trained objective is not the ELBO the validation measures
+        return float(self.kl_warmup or 0.0)
+
     def _log_prob(self, x, c):
         k = int(self.n_importance_samples)
         return self.elbo(x, c) if k <= 1 else self.iwae_bound(x, c, k)

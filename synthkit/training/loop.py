@@ -132,7 +132,9 @@ class TrainingLoop:
                 if val_idx is not None:
                     val = self._validate(X[val_idx.to(device)], None if c is None else c[val_idx.to(device)], ema)
                     record["val_loss"] = val
-                    if val < state["best"] - 1e-6:
+                    if step.progress < est._stopping_warmup:
+                        pass  # the objective is still changing (e.g. KL warm-up): not comparable yet
+                    elif val < state["best"] - 1e-6:
                         state["best"], state["bad_epochs"] = val, 0
                         best_weights = _copy_state(modules, ema)
                     else:

@@ -8,10 +8,15 @@ sample size beside a real-vs-real baseline (when ``fcd_torch`` is installed) and
 sampling speed; then runs REINVENT on QED with ``--budget`` oracle calls and reports the
 top-10 mean QED and how many of the top 100 are unique and PAINS-free.
 
-Run (in the background; the CPU is shared)::
+Run (in the background; one torch thread by default)::
 
-    OMP_NUM_THREADS=1 python benchmarks/molecules.py --train-time 1500 --budget 5000 \
-        --max-tokens 70 --out bench_molecules.json > bench_molecules.log 2>&1 &
+    python benchmarks/molecules.py --train-time 1800 --budget 5000 --representation smiles \
+        --n-randomized 2 --out bench_molecules.json > bench_molecules.log 2>&1 &
+
+Measured (14,016 training molecules, 1 thread, 1,800 s): SMILES with 2 randomized writings per
+molecule reached FCD 3.97 against a real-vs-real 3.12 but validity 0.75; SELFIES stays at
+validity 1.00 with FCD 9.0-10.4 (its decoder turns would-be-invalid strings into odd, hard to
+synthesize molecules: Wasserstein distance of SA scores 0.92 against 0.17 for SMILES).
 
 Targets (issue 4): validity >= 0.98, uniqueness >= 0.99, novelty >= 0.9, internal
 diversity within 0.02 of the training set's; design: top-10 mean QED >= 0.93 with >= 90 %

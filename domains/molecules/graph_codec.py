@@ -35,11 +35,12 @@ _CATION_SHIFT = {5: -1, 6: -1, 7: 1, 8: 1, 15: 1, 16: 1}
 _ANION_SHIFT = {5: 1, 6: -1, 7: -1, 8: -1, 15: -1, 16: -1}
 
 
-def max_valence(z: int, charge: int) -> int:
-    """Largest total bond order an atom of element ``z`` and formal ``charge`` may carry."""
+def max_valence(z: int, charge: int, *, strict: bool = False) -> int:
+    """Largest total bond order an atom of element ``z`` and formal ``charge`` may carry
+    (``strict``: the element's smallest listed valence, e.g. 1 for iodine, not 7)."""
     Chem = require_rdkit()
     valences = [v for v in Chem.GetPeriodicTable().GetValenceList(int(z)) if v >= 0]
-    base = max(valences) if valences else 4
+    base = (min(valences) if strict else max(valences)) if valences else 4
     if charge > 0:
         base += _CATION_SHIFT.get(int(z), 0) * charge
     elif charge < 0:
@@ -159,29 +160,40 @@ class GraphCodec:
         return out
 
     def _build(self, nodes: np.ndarray, adj: np.ndarray):
-        Chem = require_rdkit()
+        """The molecule of one code row: valence-corrected with each element's largest valence,
+        or, if RDKit cannot read back what that gives (hypervalent halogens with charges),
+        with its smallest (default) valence."""
         present = np.flatnonzero(nodes > 0)
         if not len(present):
             return None
-        adj = adj[np.ix_(present, present)].copy()
+        adj = adj[np.ix_(present, present)]
         kinds = [_parse_type(self.vocabulary[k - 1]) for k in nodes[present]]
-        limits = np.asarray([max_valence(z, q) for z, q in kinds])
-        _correct_valence(adj, limits)
-        keep = _largest_component(adj)
-        mol = Chem.RWMol()
-        for k in keep:
-            atom = Chem.Atom(int(kinds[k][0]))
-            atom.SetFormalCharge(int(kinds[k][1]))
-            mol.AddAtom(atom)
-        bond = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE}
-        for a, b in zip(*np.nonzero(np.triu(adj[np.ix_(keep, keep)], 1))):
-            mol.AddBond(int(a), int(b), bond[int(adj[keep[a], keep[b]])])
-        with quiet():
-            try:
-                Chem.SanitizeMol(mol)
-            except Exception:  # a valence RDKit still rejects (e.g. a charged ring atom)
-                return None
-        return mol.GetMol()
+        for strict in (False, True):
+            mol = _assemble(kinds, adj.copy(), np.asarray([max_valence(z, q, strict=strict) for z, q in kinds]))
+            if mol is not None and to_mol(mol_to_smiles(mol)) is not None:
+                return mol
+        return None
+
+
+def _assemble(kinds: list[tuple[int, int]], adj: np.ndarray, limits: np.ndarray):
+    """Lower bonds to ``limits``, keep the largest component, build and sanitize (None if RDKit refuses)."""
+    Chem = require_rdkit()
+    _correct_valence(adj, limits)
+    keep = _largest_component(adj)
+    mol = Chem.RWMol()
+    for k in keep:
+        atom = Chem.Atom(int(kinds[k][0]))
+        atom.SetFormalCharge(int(kinds[k][1]))
+        mol.AddAtom(atom)
+    bond = {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE, 3: Chem.BondType.TRIPLE}
+    for a, b in zip(*np.nonzero(np.triu(adj[np.ix_(keep, keep)], 1))):
+        mol.AddBond(int(a), int(b), bond[int(adj[keep[a], keep[b]])])
+    with quiet():
+        try:
+            Chem.SanitizeMol(mol)
+        except Exception:  # a valence RDKit still rejects (e.g. a charged ring atom)
+            return None
+    return mol.GetMol()
 
 
 def _parse_type(text: str) -> tuple[int, int]:

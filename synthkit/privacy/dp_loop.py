@@ -23,7 +23,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from synthkit.privacy.per_sample import PerSampleGradients
 from synthkit.training.checkpoint import Checkpointer
-from synthkit.training.loop import TrainingLoop
+from synthkit.training.loop import TrainingLoop, _progress
 from synthkit.training.progress import progress_bar
 from synthkit.training.runtime import seed_from
 
@@ -48,8 +48,8 @@ class DPTrainingLoop(TrainingLoop):
     """
 
     def __init__(self, estimator, *, epsilon, delta, max_grad_norm=1.0, accountant="rdp",
-                 ema_modules=None, on_epoch_end=None):
-        super().__init__(estimator, ema_modules=ema_modules, on_epoch_end=on_epoch_end)
+                 ema_modules=None, on_epoch_end=None, max_time=None):
+        super().__init__(estimator, ema_modules=ema_modules, on_epoch_end=on_epoch_end, max_time=max_time)
         if accountant not in ACCOUNTANTS:
             raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}.")
         self.epsilon = float(epsilon)
@@ -133,7 +133,7 @@ class DPTrainingLoop(TrainingLoop):
             with quiet(), PerSampleGradients(modules, name) as psg:
                 step = _PrivateStep(
                     opt_name, dp_opt, psg,
-                    lambda: _progress(state["step"], total_steps, time.perf_counter() - start, est.max_time),
+                    lambda: _progress(state["step"], total_steps, time.perf_counter() - start, self.max_time),
                 )
                 while state["step"] < total_steps and not out_of_time:
                     modules.train()
@@ -155,7 +155,7 @@ class DPTrainingLoop(TrainingLoop):
                         if ema is not None:
                             for k, avg in ema.items():
                                 avg.update_parameters(modules[k])
-                        if est.max_time is not None and time.perf_counter() - start >= est.max_time:
+                        if self.max_time is not None and time.perf_counter() - start >= self.max_time:
                             out_of_time = True
                             break
                     state["epoch"] += 1
@@ -238,13 +238,6 @@ class _PrivateStep:
         loss.backward()
         self.per_sample.collect()
         self.optimizer.step()
-
-
-def _progress(step: int, total_steps: int, elapsed: float, max_time: float | None) -> float:
-    fractions = [step / total_steps]
-    if max_time:
-        fractions.append(elapsed / max_time)
-    return min(1.0, max(fractions))
 
 
 @contextlib.contextmanager

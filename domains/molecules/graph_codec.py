@@ -155,24 +155,24 @@ class GraphCodec:
             adj = np.zeros((m, m), dtype=np.int64)
             adj[iu] = np.clip(row[m:], 0, 3)
             adj = adj + adj.T
-            mol = self._build(nodes, adj)
-            out.append("" if mol is None else mol_to_smiles(mol))
+            out.append(self._smiles(nodes, adj))
         return out
 
-    def _build(self, nodes: np.ndarray, adj: np.ndarray):
-        """The molecule of one code row: valence-corrected with each element's largest valence,
-        or, if RDKit cannot read back what that gives (hypervalent halogens with charges),
-        with its smallest (default) valence."""
+    def _smiles(self, nodes: np.ndarray, adj: np.ndarray) -> str:
+        """SMILES of one code row ('' if nothing valid is left): valence-corrected with each
+        element's largest valence, or, if RDKit cannot read back what that gives (hypervalent
+        halogens with charges), with its smallest (default) valence."""
         present = np.flatnonzero(nodes > 0)
         if not len(present):
-            return None
+            return ""
         adj = adj[np.ix_(present, present)]
         kinds = [_parse_type(self.vocabulary[k - 1]) for k in nodes[present]]
         for strict in (False, True):
             mol = _assemble(kinds, adj.copy(), np.asarray([max_valence(z, q, strict=strict) for z, q in kinds]))
-            if mol is not None and to_mol(mol_to_smiles(mol)) is not None:
-                return mol
-        return None
+            smiles = None if mol is None else mol_to_smiles(mol)
+            if smiles is not None and to_mol(smiles) is not None:
+                return smiles
+        return ""
 
 
 def _assemble(kinds: list[tuple[int, int]], adj: np.ndarray, limits: np.ndarray):

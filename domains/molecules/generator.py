@@ -418,12 +418,10 @@ def randomized_smiles(smiles, n: int, *, seed: int = 0):
     Returns:
         ``(strings, origin)``: the strings and, for each, the index of its molecule.
     """
-    from rdkit import Chem
-
+    Chem = require_rdkit()
     strings: list[str] = []
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi)
-        strings += list(Chem.MolToRandomSmilesVect(mol, n, randomSeed=(seed + i) % 2**31))
+        strings += list(Chem.MolToRandomSmilesVect(to_mol(smi), n, randomSeed=(seed + i) % 2**31))
     return strings, np.repeat(np.arange(len(smiles)), n)
 
 

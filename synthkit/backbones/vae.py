@@ -311,16 +311,18 @@ class MixturePrior(nn.Module):
         """``log p(z)`` over the last axis."""
         return self.log_prob(z)
 
+    def _log_s(self) -> torch.Tensor:
+        return self.log_scales.clamp(-7.0, 3.0)
+
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        log_s = self.log_scales.clamp(-7.0, 3.0)
+        log_s = self._log_s()
         d = (z.unsqueeze(-2) - self.means) / log_s.exp()  # (..., K, latent)
         log_comp = (-0.5 * d**2 - log_s - 0.5 * LOG_2PI).sum(-1)
         return torch.logsumexp(log_comp + torch.log_softmax(self.logits, 0), dim=-1)
 
     def sample(self, n: int) -> torch.Tensor:
         k = torch.distributions.Categorical(logits=self.logits).sample((n,))
-        log_s = self.log_scales.clamp(-7.0, 3.0)
-        return self.means[k] + torch.randn(n, self.means.shape[1], device=self.means.device) * log_s[k].exp()
+        return self.means[k] + torch.randn(n, self.means.shape[1], device=self.means.device) * self._log_s()[k].exp()
 
 
 class _Scale(nn.Module):

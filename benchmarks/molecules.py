@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     p.add_argument("--train-time", type=float, default=1500.0, help="seconds of prior training")
     p.add_argument("--budget", type=int, default=5000, help="oracle calls of the design run")
     p.add_argument("--n-samples", type=int, default=2000)
-    p.add_argument("--representation", default="selfies", choices=("selfies", "smiles"))
+    p.add_argument("--representation", default="selfies", choices=("selfies", "smiles", "kekule_smiles"))
     p.add_argument("--cell", default="gru", choices=("gru", "transformer"))
     p.add_argument("--hidden-dim", type=int, default=256)
     p.add_argument("--n-layers", type=int, default=2)

@@ -348,6 +348,11 @@ class Generator(BaseEstimator):
 
         TrainingLoop(self, **kwargs).run(X, c, resume=getattr(self, "_resume", False))
 
+    def _epoch_batches(self, X: torch.Tensor, perm: torch.Tensor, batch_size: int, gen: torch.Generator):
+        """Row indices of each batch of one epoch, given the epoch's shuffled training rows
+        ``perm``; consecutive slices here, length buckets for sequence models."""
+        return perm.split(batch_size)
+
     def _configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """One Adam over every network; GANs and others override."""
         return {"model": torch.optim.Adam(self.modules_.parameters(), lr=self.learning_rate)}

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from synthkit.domains.molecules import properties as props
 from synthkit.domains.molecules.chem import canonical, canonicalize, require_rdkit, to_mol
 from synthkit.domains.molecules.io import Molecules, read_molecules
+from synthkit.domains.molecules.grammar import SmilesGrammar
 from synthkit.domains.molecules.graph_codec import GraphCodec
 from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
 
@@ -31,6 +32,8 @@ from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
 #: integer codes as categorical columns for "vae" (tokens, or graph node/adjacency codes)
 BACKBONES = ("sequence", "vae")
 REPRESENTATIONS = (*TOKENIZERS, "graph")
+#: representations whose strings :class:`SmilesGrammar` can constrain while sampling
+GRAMMAR_REPRESENTATIONS = ("smiles", "kekule_smiles")
 
 
 class MoleculeGenerator(BaseEstimator):
@@ -70,6 +73,14 @@ class MoleculeGenerator(BaseEstimator):
             split (``early_stopping``) is then drawn from the augmented strings, so other
             writings of a validation molecule may be trained on. ``score_samples`` is
             the likelihood of the canonical string, one of many writings of a molecule.
+        constrained_decoding: with ``backbone="sequence"`` and a SMILES representation,
+            sample under :class:`~synthkit.domains.molecules.grammar.SmilesGrammar`: tokens
+            that would break the SMILES grammar (branches, ring bonds) or an atom's
+            valence are masked as the string is written and the model's probabilities are
+            renormalized over the rest. With ``"kekule_smiles"`` (explicit bonds) this
+            makes nearly every string a molecule; with aromatic ``"smiles"`` it fixes
+            the grammar, not the aromatic rings. Ignored for other pairs. ``generate``
+            can switch it off per call to measure the model's own validity.
         max_rounds: sampling rounds used to replace invalid (or, with ``unique=True``,
             repeated) molecules before giving up with a warning.
         random_state: seed of the backbone (unless ``backbone_params`` sets one) and the
@@ -98,6 +109,7 @@ class MoleculeGenerator(BaseEstimator):
         largest_fragment=True,
         max_tokens=None,
         n_randomized=0,
+        constrained_decoding=True,
         max_rounds=10,
         random_state=None,
     ):
@@ -107,6 +119,7 @@ class MoleculeGenerator(BaseEstimator):
         self.largest_fragment = largest_fragment
         self.max_tokens = max_tokens
         self.n_randomized = n_randomized
+        self.constrained_decoding = constrained_decoding
         self.max_rounds = max_rounds
         self.random_state = random_state
 
@@ -253,6 +266,17 @@ class MoleculeGenerator(BaseEstimator):
 
     tokenizer_ = codec_
 
+    @property
+    def grammar_(self):
+        """The :class:`SmilesGrammar` of the vocabulary when this model samples under one
+        (sequence backbone, SMILES representation), else ``None``."""
+        check_is_fitted(self, "vocabulary_")
+        if self.backbone != "sequence" or self.representation not in GRAMMAR_REPRESENTATIONS:
+            return None
+        if getattr(self, "_grammar", None) is None or self._grammar.vocabulary != self.vocabulary_:
+            self._grammar = SmilesGrammar(self.vocabulary_)
+        return self._grammar
+
     def _condition_rows(self, y, n: int):
         """Per-row condition for ``n`` draws (``None`` for an unconditional model)."""
         kind = self.condition_
@@ -273,12 +297,15 @@ class MoleculeGenerator(BaseEstimator):
             return np.tile(y.reshape(1, width), (n, 1))
         return y.reshape(n, width)
 
-    def generate(self, n: int, *, y=None, random_state=None) -> list[str | None]:
+    def generate(self, n: int, *, y=None, random_state=None, constrained: bool | None = None) -> list[str | None]:
         """One draw per row: canonical SMILES, or ``None`` where the decoding is not a valid
-        molecule (use this to measure validity; :meth:`sample` replaces the ``None``s)."""
+        molecule (use this to measure validity; :meth:`sample` replaces the ``None``s).
+        ``constrained`` overrides ``constrained_decoding`` for this call."""
         check_is_fitted(self, "backbone_")
         rows = self._condition_rows(y, n)
-        ids = self.backbone_.sample(n, y=rows, random_state=random_state)
+        grammar = self.grammar_ if (self.constrained_decoding if constrained is None else constrained) else None
+        extra = {} if grammar is None else {"constraint": grammar}
+        ids = self.backbone_.sample(n, y=rows, random_state=random_state, **extra)
         ids = np.rint(np.asarray(ids)).astype(np.int64)
         if self.representation != "graph":
             ids = np.clip(ids, 0, len(self.vocabulary_))

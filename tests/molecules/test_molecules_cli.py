@@ -67,3 +67,15 @@ def test_fit_adapter_takes_bundled_names_and_generator_keys():
                                                              "hidden_dim": 8, "embedding_dim": 8, "verbose": 0,
                                                              "random_state": 0}, target=None)
     assert gen.representation == "smiles" and gen.backbone_.hidden_dim == 8 and gen.backbone_.random_state == 0
+
+
+def test_fit_passes_every_generator_parameter_to_the_generator(workdir, tmp_path):
+    import synthkit
+
+    model = tmp_path / "kekule"
+    assert main(["fit", "molecules", str(workdir / "mols.smi"), "--out", str(model), "--max-epochs", "1",
+                 "--param", "representation=kekule_smiles", "--param", "n_randomized=2",
+                 "--param", "hidden_dim=16", "--param", "embedding_dim=8", "--quiet"]) == 0
+    gen = synthkit.load(model)
+    assert gen.representation == "kekule_smiles" and gen.n_randomized == 2 and gen.constrained_decoding
+    assert gen.fit_report_["training_strings"] > gen.fit_report_["molecules"]

@@ -126,6 +126,10 @@ def optimize(
     agent.modules_.eval()  # no dropout: agent and prior likelihoods stay comparable
     device = agent._device()
     tokenizer = generator.tokenizer_
+    # the prior's own decoding rules (SMILES grammar), so the agent wastes no draws on strings
+    # the prior would never return; the loss below regresses sequence likelihoods and needs
+    # no on-policy samples
+    grammar = generator.grammar_ if generator.constrained_decoding else None
     params = [p for p in agent.modules_.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=learning_rate)
 
@@ -151,7 +155,7 @@ def optimize(
             c_batch = condition(batch_size)
             while stats["oracle_calls"] < budget and stalled < max_stalled_steps:
                 stats["steps"] += 1
-                tokens, _ = agent.sample_tokens(batch_size, c_batch)
+                tokens, _ = agent.sample_tokens(batch_size, c_batch, constraint=grammar)
                 rows = tokens.cpu().numpy()
                 smiles = canonicalize(tokenizer.decode_smiles(rows), largest_fragment=generator.largest_fragment)
                 use = np.ones(batch_size, dtype=bool)

@@ -7,7 +7,7 @@ pytest.importorskip("rdkit")
 
 from rdkit import Chem, RDLogger  # noqa: E402
 
-from synthkit.domains.molecules import MoleculeGenerator, load_dataset  # noqa: E402
+from synthkit.domains.molecules import MoleculeGenerator, load_dataset, optimize  # noqa: E402
 from synthkit.domains.molecules.generator import randomized_smiles  # noqa: E402
 from synthkit.domains.molecules.grammar import UNLIMITED, SmilesGrammar, atom_max_valence  # noqa: E402
 from synthkit.domains.molecules.tokenizers import KekuleSmilesTokenizer, make_tokenizer  # noqa: E402
@@ -103,12 +103,17 @@ def test_kekule_tokenizer_keeps_the_molecule_and_the_atom_order():
     assert len({tok.from_smiles(w) for w in writings}) > 1  # random writings stay random
 
 
-def test_constrained_sampling_turns_a_weak_model_valid():
+@pytest.fixture(scope="module")
+def weak():
+    train = load_dataset("drug_like")[:400]
+    return MoleculeGenerator(representation="kekule_smiles", random_state=0, backbone_params={
+        "hidden_dim": 48, "embedding_dim": 24, "max_epochs": 4, "verbose": 0}).fit(train)
+
+
+def test_constrained_sampling_turns_a_weak_model_valid(weak):
     """A prior trained for a few epochs writes invalid Kekulé SMILES; under the grammar every
     string it finishes within max_length is a molecule (cut strings stay invalid)."""
-    train = load_dataset("drug_like")[:400]
-    gen = MoleculeGenerator(representation="kekule_smiles", random_state=0, backbone_params={
-        "hidden_dim": 48, "embedding_dim": 24, "max_epochs": 4, "verbose": 0}).fit(train)
+    gen = weak
     free = np.mean([s is not None for s in gen.generate(300, random_state=1, constrained=False)])
     ids = gen.backbone_.sample(300, random_state=1, constraint=gen.grammar_)
     ended = (ids == 0).any(1)
@@ -116,3 +121,13 @@ def test_constrained_sampling_turns_a_weak_model_valid():
     assert free < 0.2 and ended.sum() > 100, (free, ended.sum())
     assert valid[ended].all()
     assert np.mean([s is not None for s in gen.generate(300, random_state=1)]) == pytest.approx(valid.mean())
+
+
+def test_design_samples_under_the_priors_grammar(weak):
+    from sklearn.base import clone
+
+    free = clone(weak).set_params(constrained_decoding=False)
+    free.__dict__.update({k: v for k, v in vars(weak).items() if k.endswith("_")})
+    runs = [optimize(g, "qed", budget=60, batch_size=16, random_state=0, verbose=0) for g in (weak, free)]
+    ruled, unruled = (r.attrs["invalid"] / r.attrs["sampled"] for r in runs)
+    assert ruled < unruled - 0.3, (ruled, unruled)

@@ -42,6 +42,8 @@ def main(argv=None) -> int:
     p.add_argument("--hidden-dim", type=int, default=256)
     p.add_argument("--n-layers", type=int, default=2)
     p.add_argument("--train-batch-size", type=int, default=64, help="sequences per gradient step of the prior")
+    p.add_argument("--prior-learning-rate", type=float, default=1e-3, help="Adam learning rate of the prior")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of the prior")
     p.add_argument("--max-tokens", type=int, default=None, help="skip training molecules longer than this")
     p.add_argument("--n-randomized", type=int, default=0, help="randomized SMILES per training molecule (0: canonical)")
     p.add_argument("--holdout", type=int, default=2000, help="molecules held out as the reference set")
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
         max_tokens=args.max_tokens,
         n_randomized=args.n_randomized,
         backbone_params={"cell": args.cell, "hidden_dim": args.hidden_dim, "n_layers": args.n_layers,
-                         "batch_size": args.train_batch_size,
+                         "batch_size": args.train_batch_size, "learning_rate": args.prior_learning_rate,
                          "max_time": args.train_time, "verbose": 0, "early_stopping": True,
                          "n_iter_no_change": 5, "validation_fraction": 0.05},
         random_state=args.seed,
@@ -85,11 +87,13 @@ def main(argv=None) -> int:
         import synthkit
 
         gen = synthkit.load(args.load_model)
+        results["loaded_from"] = args.load_model
     else:
         gen.fit(train)
         if args.save_model:
             gen.save(args.save_model)
     results["fit_seconds"] = time.perf_counter() - t
+    gen.backbone_.set_params(temperature=args.temperature)  # sampling only; REINVENT samples at 1
     results["epochs"] = gen.backbone_.n_epochs_
     results["history_tail"] = gen.backbone_.history_[-3:]
     print(f"fitted in {results['fit_seconds']:.0f} s, {results['epochs']} epochs", flush=True)

@@ -50,7 +50,9 @@ class MoleculeGenerator(BaseEstimator):
             :func:`~synthkit.domains.molecules.optimize`) or ``"vae"`` (token positions as
             categorical columns; likelihood is the ELBO).
         representation: ``"selfies"`` (every token string decodes to a molecule),
-            ``"smiles"`` (regex tokens), or ``"graph"`` (atoms and Kekulé bonds as node and
+            ``"smiles"`` (regex tokens), ``"kekule_smiles"`` (SMILES with explicit single
+            and double bonds instead of aromatic atoms, whose validity the decoding
+            grammar can keep track of; see ``constrained_decoding``), or ``"graph"`` (atoms and Kekulé bonds as node and
             adjacency codes in breadth-first order, decoded with valence correction; see
             :mod:`~synthkit.domains.molecules.graph_codec`; needs ``backbone="vae"``, a
             GraphVAE-style one-shot model).

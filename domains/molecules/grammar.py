@@ -53,6 +53,11 @@ class SmilesGrammar:
 
     Args:
         vocabulary: the tokenizer's tokens in id order (id = position + 1).
+        lowest_label: a new ring bond takes the smallest number not open, as RDKit
+            writes SMILES (and every training string here is written by RDKit). A digit
+            that is neither open nor that number is a ring closure the model lost track
+            of; read as an opening it would leave a ring that nothing closes, so the
+            string could never end.
 
     Example:
         >>> g = SmilesGrammar(["C", "O", "=", "(", ")", "1"])
@@ -64,8 +69,9 @@ class SmilesGrammar:
         ['<end>']
     """
 
-    def __init__(self, vocabulary: Sequence[str]):
+    def __init__(self, vocabulary: Sequence[str], *, lowest_label: bool = True):
         self.vocabulary = list(vocabulary)
+        self.lowest_label = lowest_label
         V = len(self.vocabulary) + 1
         self.kind = np.full(V, OTHER, dtype=np.int64)
         self.max_valence = np.zeros(V, dtype=np.int64)
@@ -89,6 +95,8 @@ class SmilesGrammar:
                 if valence is not None:
                     self.kind[i], self.max_valence[i] = ATOM, valence
         self.n_labels = len(labels)
+        #: the number each ring-bond label stands for ("1" -> 1, "%12" -> 12)
+        self.label_value = np.array([int(t.lstrip("%")) for t in labels], dtype=np.int64)
         self.atom_tokens = self.kind == ATOM
         self.bond_tokens = self.kind == BOND
         self.ring_tokens = np.flatnonzero(self.kind == RING)
@@ -112,6 +120,7 @@ class SmilesGrammarState:
         self.ring_open = np.zeros((n, L), dtype=bool)
         self.ring_order = np.zeros((n, L), dtype=np.int64)  # order written at the opening (0: unsaid)
         self.ring_free = np.zeros((n, L), dtype=np.int64)  # valence left on the ring's first atom
+        self.closed_here = np.zeros((n, L), dtype=bool)  # ring bonds closed at the current atom
         self.ring_blocked = np.zeros((n, L), dtype=bool)  # closing here would repeat a bond / self-bond
         self.finished = np.zeros(n, dtype=bool)
         self.reach_other = np.zeros(n, dtype=bool)  # a branch point other than the current atom has valence left
@@ -160,6 +169,8 @@ class SmilesGrammarState:
                        & ((rings[:, None] == 1) | self.reach_other[:, None] | (self.free[:, None] - b_close >= 1)))
             left = self.free - np.maximum(self.pending, 1)
             opening = ~self.ring_open & ((left >= 0) & (self.reach_other | (left >= 1)))[:, None]
+            if self.g.lowest_label:
+                opening &= self.g.label_value[None, :] == self._lowest_free_label()[:, None]
             ok = has_atom[:, None] & ~self.branch_empty[:, None] & np.where(self.ring_open, closing, opening)
             mask[:, g.ring_tokens] = ok[:, g.label[g.ring_tokens]]
         complete = has_atom & bare & (self.depth == 0) & ~self.ring_open.any(1)
@@ -168,6 +179,14 @@ class SmilesGrammarState:
         mask[self.finished] = False
         mask[:, 0] |= ~mask.any(1)
         return mask
+
+    def _lowest_free_label(self) -> np.ndarray:
+        """Per string, the smallest ring-bond number not open now."""
+        values = self.g.label_value
+        taken = np.zeros((self.n, int(values.max(initial=0)) + 2), dtype=bool)
+        taken[:, 0] = True
+        taken[:, values] = self.ring_open | self.closed_here  # RDKit never reuses a number on the atom that closed it
+        return np.argmin(taken, axis=1)
 
     # -------------------------------------------------------------- update
     def advance(self, tokens) -> SmilesGrammarState:
@@ -225,6 +244,7 @@ class SmilesGrammarState:
             self._nbrs[i][other].add(cur)
             self.ring_open[i, label] = False
             self.ring_order[i, label] = 0
+            self.closed_here[i, label] = True
         else:
             order = int(self.pending[i])
             free[cur] -= max(order, 1)
@@ -235,6 +255,8 @@ class SmilesGrammarState:
 
     def _set_current(self, i: int, atom: int) -> None:
         """Make ``atom`` the current atom of string ``i`` and refresh what depends on it."""
+        if atom != self._cur[i]:
+            self.closed_here[i] = False
         self._cur[i] = atom
         free = self._free[i]
         self.free[i] = free[atom]

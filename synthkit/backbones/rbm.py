@@ -75,9 +75,20 @@ class RBM(Generator):
         learn_variance: learn the Gaussian visibles' standard deviations (floored at
             ``min_std``); otherwise they are 1 (unit variance on standardized data).
         min_std: lower bound of the learned standard deviations.
+        init_std: the learned standard deviations start at this fraction of each
+            column's standard deviation. At 1 (the usual start) the RBM starts at the
+            single-Gaussian solution, where the CD gradient of ``W`` nearly vanishes: on
+            eight Gaussians it stayed a blob (two-sample AUC 0.96 after 30 s). For
+            multimodal data start lower: with ``init_std=0.3, k=10, persistent=False``
+            hidden units must explain part of the variance at once and the eight modes
+            separated (AUC 0.53; two moons 0.87). Not the default: on the anomaly
+            tests' correlated 3-D set the narrow start made minus the free energy a worse
+            score (dependency-breaking AUC 0.78 after 60 epochs, below its 1-epoch self).
         k: Gibbs steps per update (CD-k, or steps of the persistent chains per update).
         persistent: persistent contrastive divergence (PCD) with ``n_chains`` chains kept
-            as a registered buffer; otherwise CD-k chains start at the data.
+            as a registered buffer; otherwise CD-k chains start at the data (with
+            ``init_std=0.3`` on eight Gaussians, 30 s, CD-10 reached two-sample AUC 0.53,
+            PCD-1 0.96).
         n_chains: persistent chains.
         reinit_prob: chance per update that a persistent chain restarts at a random row of
             the batch. Gibbs chains barely cross between well-separated modes, so without
@@ -110,6 +121,7 @@ class RBM(Generator):
         visible="gaussian",
         learn_variance=True,
         min_std=0.05,
+        init_std=1.0,
         k=1,
         persistent=True,
         n_chains=512,
@@ -154,6 +166,8 @@ class RBM(Generator):
             raise ValueError(f"reinit_prob must be in [0, 1], got {self.reinit_prob!r}.")
         if not 0 < self.min_std <= 1:
             raise ValueError(f"min_std must be in (0, 1], got {self.min_std!r}.")
+        if not 0 < self.init_std <= 1:
+            raise ValueError(f"init_std must be in (0, 1], got {self.init_std!r}.")
 
     def _check_data(self, X, *, fitting):
         if self.visible == "bernoulli" and (X.min() < 0 or X.max() > 1):
@@ -220,7 +234,7 @@ class RBM(Generator):
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, c):
-        self._layer(0).init_from_data(X)
+        self._layer(0).init_from_data(X, init_std=self.init_std)
         n_layers = self._n_layers
         if n_layers == 1:
             self._active = 0
@@ -346,13 +360,14 @@ class RBMLayer(nn.Module):
             self.register_buffer("log_std", torch.zeros(n_visible if gaussian else 0))
 
     @torch.no_grad()
-    def init_from_data(self, v: torch.Tensor) -> None:
+    def init_from_data(self, v: torch.Tensor, init_std: float = 1.0) -> None:
         """Visible biases at the data's mean (Gaussian) or log-odds (Bernoulli), learned
-        standard deviations at the data's (Hinton 2010 §8.1)."""
+        standard deviations at ``init_std`` times the data's (Hinton 2010 §8.1 uses 1)."""
         p = v.float().mean(0)
         self.b.copy_(p if self.gaussian else torch.logit(p.clamp(1e-3, 1 - 1e-3)))
         if isinstance(self.log_std, nn.Parameter):
-            self.log_std.copy_(v.float().std(0).clamp_min(1e-12).log().clamp_min(self.min_log_std))
+            std = init_std * v.float().std(0).clamp_min(1e-12)
+            self.log_std.copy_(std.log().clamp_min(self.min_log_std))
 
     def variance(self) -> torch.Tensor:
         return (2 * self.log_std.clamp_min(self.min_log_std)).exp()

@@ -88,6 +88,11 @@ def test_grammar_rules_on_small_cases():
     assert "<end>" not in allowed_after("C(") and ")" not in allowed_after("C(")
     assert allowed_after("C=O") == {"<end>"}  # O has no valence left
     assert "=" not in allowed_after("CC(F)(F)") and {"C", "F"} <= allowed_after("CC(F)(F)")
+    # new ring bonds take the smallest free number, as RDKit writes them; not one just closed here
+    assert "1" in allowed_after("CC") and "2" not in allowed_after("CC")
+    assert "2" in allowed_after("C1CC") and "1" in allowed_after("C1CC")  # open 2 or close 1
+    assert "2" in allowed_after("C1CCC1") and "1" not in allowed_after("C1CCC1")
+    assert "1" in allowed_after("C1CCC1C") and "2" not in allowed_after("C1CCC1C")
     # lookahead: with ring 1 open, F would leave no atom to close it on (unless in a branch)
     assert "F" not in allowed_after("C1CC") and "F" in allowed_after("C1CC(")
 

@@ -81,7 +81,7 @@ class RBM(Generator):
             eight Gaussians it stayed a blob (two-sample AUC 0.96 after 30 s). For
             multimodal data start lower: with ``init_std=0.3, k=10, persistent=False``
             hidden units must explain part of the variance at once and the eight modes
-            separated (AUC 0.53; two moons 0.87). Not the default: on the anomaly
+            separated (AUC 0.51-0.53; two moons stayed at 0.88). Not the default: on the anomaly
             tests' correlated 3-D set the narrow start made minus the free energy a worse
             score (dependency-breaking AUC 0.78 after 60 epochs, below its 1-epoch self).
         k: Gibbs steps per update (CD-k, or steps of the persistent chains per update).

@@ -165,7 +165,7 @@ class KekuleSmilesTokenizer(SmilesTokenizer):
 
     Example:
         >>> KekuleSmilesTokenizer().from_smiles("c1ccccc1O")
-        'C1=CC=CC=C1O'
+        'C1=C(O)C=CC=C1'
     """
 
     name = "kekule_smiles"

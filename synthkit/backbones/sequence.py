@@ -452,7 +452,10 @@ class SequenceModel(Generator):
                 ll += torch.where(done, 0.0, logp[:, END])
                 break
             if rules is not None:
-                allowed = torch.as_tensor(rules.allowed(), device=device)
+                allowed = torch.as_tensor(rules.allowed(), dtype=torch.bool, device=device)
+                if allowed.shape != logits.shape:
+                    raise ValueError(f"the decoding constraint's mask has shape {tuple(allowed.shape)}; the model "
+                                     f"draws from {tuple(logits.shape)} (rows, vocab_size_={self.vocab_size_}).")
                 logits = logits.masked_fill(~allowed, float("-inf"))
             token = _draw(logits, **{k: opts[k] for k in ("temperature", "top_k", "top_p")})
             token = torch.where(done, PAD, token)

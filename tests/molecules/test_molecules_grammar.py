@@ -136,3 +136,8 @@ def test_design_samples_under_the_priors_grammar(weak):
     runs = [optimize(g, "qed", budget=60, batch_size=16, random_state=0, verbose=0) for g in (weak, free)]
     ruled, unruled = (r.attrs["invalid"] / r.attrs["sampled"] for r in runs)
     assert ruled < unruled - 0.3, (ruled, unruled)
+
+
+def test_a_constraint_for_another_vocabulary_is_refused(weak):
+    with pytest.raises(ValueError, match="vocab_size_"):
+        weak.backbone_.sample(3, constraint=SmilesGrammar(["C", "O"]))

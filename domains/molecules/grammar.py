@@ -181,7 +181,7 @@ class SmilesGrammarState:
         return mask
 
     def _lowest_free_label(self) -> np.ndarray:
-        """Per string, the smallest ring-bond number not open now."""
+        """Per string, the smallest ring-bond number neither open nor closed at the current atom."""
         values = self.g.label_value
         taken = np.zeros((self.n, int(values.max(initial=0)) + 2), dtype=bool)
         taken[:, 0] = True

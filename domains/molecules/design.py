@@ -129,7 +129,7 @@ def optimize(
     # the prior's own decoding rules (SMILES grammar), so the agent wastes no draws on strings
     # the prior would never return; the loss below regresses sequence likelihoods and needs
     # no on-policy samples
-    grammar = generator.grammar_ if generator.constrained_decoding else None
+    grammar = generator._sampling_grammar()
     params = [p for p in agent.modules_.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=learning_rate)
 

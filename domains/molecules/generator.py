@@ -280,6 +280,12 @@ class MoleculeGenerator(BaseEstimator):
             self._grammar = SmilesGrammar(self.vocabulary_)
         return self._grammar
 
+    def _sampling_grammar(self, constrained: bool | None = None):
+        """The grammar sampling runs under (``None``: unconstrained); ``constrained``
+        overrides ``constrained_decoding``."""
+        use = self.constrained_decoding if constrained is None else constrained
+        return self.grammar_ if use else None
+
     def _condition_rows(self, y, n: int):
         """Per-row condition for ``n`` draws (``None`` for an unconditional model)."""
         kind = self.condition_
@@ -306,7 +312,7 @@ class MoleculeGenerator(BaseEstimator):
         ``constrained`` overrides ``constrained_decoding`` for this call."""
         check_is_fitted(self, "backbone_")
         rows = self._condition_rows(y, n)
-        grammar = self.grammar_ if (self.constrained_decoding if constrained is None else constrained) else None
+        grammar = self._sampling_grammar(constrained)
         extra = {} if grammar is None else {"constraint": grammar}
         ids = self.backbone_.sample(n, y=rows, random_state=random_state, **extra)
         ids = np.rint(np.asarray(ids)).astype(np.int64)

@@ -100,6 +100,7 @@ class SmilesGrammar:
         self.atom_tokens = self.kind == ATOM
         self.bond_tokens = self.kind == BOND
         self.ring_tokens = np.flatnonzero(self.kind == RING)
+        self.open_tokens, self.close_tokens, self.dot_tokens = (self.kind == OPEN, self.kind == CLOSE, self.kind == DOT)
 
     def start(self, n: int) -> SmilesGrammarState:
         """Fresh state for ``n`` empty strings."""
@@ -155,8 +156,8 @@ class SmilesGrammarState:
             (safe | keep_top)[:, None] | (valence - need[:, None] >= 1))
         mask[:, g.bond_tokens] = (has_atom & (self.pending == 0))[:, None] & (  # also C(=O): after "("
             g.order[g.bond_tokens][None, :] <= self.free[:, None])
-        mask[:, g.kind == OPEN] = (has_atom & bare & (self.free >= 1))[:, None]
-        mask[:, g.kind == CLOSE] = ((self.depth > 0) & bare & has_atom & safe)[:, None]
+        mask[:, g.open_tokens] = (has_atom & bare & (self.free >= 1))[:, None]
+        mask[:, g.close_tokens] = ((self.depth > 0) & bare & has_atom & safe)[:, None]
         if len(g.ring_tokens):
             # opening: the ring bond's order (written now, or 1) must fit on this atom;
             # closing: the order must fit on both atoms and agree with the opening's
@@ -175,7 +176,7 @@ class SmilesGrammarState:
             mask[:, g.ring_tokens] = ok[:, g.label[g.ring_tokens]]
         complete = has_atom & bare & (self.depth == 0) & ~self.ring_open.any(1)
         mask[:, 0] = complete
-        mask[:, g.kind == DOT] = complete[:, None]
+        mask[:, g.dot_tokens] = complete[:, None]
         mask[self.finished] = False
         mask[:, 0] |= ~mask.any(1)
         return mask

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from synthkit.domains.molecules.chem import require_rdkit, to_mol
+
 #: Schwaller et al. 2019: bracket atoms, two-letter organic atoms, bonds, rings (incl. %nn).
 SMILES_REGEX = re.compile(
     r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|%[0-9]{2}|[0-9])"
@@ -171,8 +173,6 @@ class KekuleSmilesTokenizer(SmilesTokenizer):
     name = "kekule_smiles"
 
     def from_smiles(self, smiles):
-        from synthkit.domains.molecules.chem import require_rdkit, to_mol
-
         Chem = require_rdkit()
         mol = to_mol(smiles)
         if mol is None:

@@ -376,7 +376,7 @@ class SequenceModel(Generator):
         pool = batch_size * BUCKET_POOL
         if len(perm) < 2 * pool:
             return perm.split(batch_size)
-        lengths = (X[perm] != PAD).sum(1).cpu()
+        lengths = (X != PAD).sum(1).cpu()[perm]
         batches = []
         for lo in range(0, len(perm), pool):
             order = torch.argsort(lengths[lo : lo + pool], stable=True)

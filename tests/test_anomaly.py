@@ -18,7 +18,8 @@ TINY = {
     "rbm": {"n_hidden": 64, "max_epochs": 60, "batch_size": 25, "learning_rate": 1e-2, "k": 1, "n_chains": 100},
     "diffusion": {"width": 32, "depth": 2, "time_embed_dim": 16, "max_epochs": 150, "batch_size": 100,
                   "n_timesteps": 100},
-    "gan": {"generator_dims": (32, 32), "critic_dims": (32, 32), "max_epochs": 100, "batch_size": 50},
+    "gan": {"generator_dims": (32, 32), "critic_dims": (32, 32), "max_epochs": 100, "batch_size": 50,
+            "n_calibration_steps": 2000},
 }
 #: (overall AUC, dependency-breaking AUC) a trained detector must beat; the GAN's latent-search
 #: residual learns the manifold more slowly than the likelihood-based scores

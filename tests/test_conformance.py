@@ -6,7 +6,7 @@ import synthkit
 from synthkit.testing import GENERATOR_CHECKS
 
 BACKBONES = sorted(synthkit.list_backbones())
-SMALL = {"hidden_dims": (16,)}
+SMALL = {"hidden_dims": (16,), "n_calibration_steps": 200}
 
 
 def _small(name):

@@ -33,7 +33,7 @@ MAX_REJECTION_ROUNDS = 50
 #: quantile of the calibrated critic's logits on generated rows used as ``log M``
 REJECTION_QUANTILE = 0.95
 #: share of a ``max_time`` budget kept for the critic's calibration when rejection sampling is on
-CALIBRATION_SHARE = 0.2
+CALIBRATION_SHARE = 0.4
 
 
 class GAN(Generator):
@@ -60,8 +60,11 @@ class GAN(Generator):
     After training, the critic is trained ``n_calibration_steps`` more steps (without the
     penalty, which smooths the logit away from the ratio) against the final (averaged)
     generator, kept fixed, so that its logit ``D`` estimates that ratio for the generator
-    that samples; with ``max_time`` the calibration gets the last 20 % of the budget (and
-    stops early when the steps are done). ``log M`` is the 95th percentile of ``D`` on
+    that samples; with ``max_time`` the calibration gets the last 40 % of the budget (and
+    stops early when the steps are done). The ratio is worth the generator steps it costs:
+    on three 2-D toy sets, 30 s on 2 CPU cores, moving the calibration from 20 % to 40 % of
+    the budget (about 1,900 to 3,700 critic steps) lowered the two-sample AUC from
+    0.663 / 0.635 / 0.594 to 0.578 / 0.565 / 0.572 (eight Gaussians / moons / pinwheel). ``log M`` is the 95th percentile of ``D`` on
     generated rows.
     ``sample`` then keeps a generated row with probability ``min(1, exp(D(x) - log M))``
     and redraws the others (at most 50 rounds, after which the last draws are kept), which
@@ -124,7 +127,7 @@ class GAN(Generator):
         embed_dim=32,
         n_diagnostic_samples=500,
         rejection_sampling=None,
-        n_calibration_steps=2000,
+        n_calibration_steps=4000,
         max_epochs=None,
         max_time=None,
         batch_size=256,

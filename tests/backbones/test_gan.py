@@ -8,7 +8,7 @@ from synthkit.backbones.gan import GAN
 from synthkit.metrics.detection import c2st_auc
 
 TINY = dict(latent_dim=8, generator_dims=(48, 48), critic_dims=(48, 48), embed_dim=8,
-            n_diagnostic_samples=200, verbose=0, random_state=0)
+            n_diagnostic_samples=200, n_calibration_steps=2000, verbose=0, random_state=0)
 
 
 def _blobs(n, seed=0):
@@ -122,7 +122,7 @@ def eight_modes():
     from synthkit.datasets import load_dataset
 
     X, _ = load_dataset("eight_gaussians", n_samples=1400, random_state=0)
-    model = GAN(max_epochs=80, batch_size=128, n_calibration_steps=600, **TINY).fit(X[:1000])
+    model = GAN(**{**TINY, "n_calibration_steps": 600}, max_epochs=80, batch_size=128).fit(X[:1000])
     return model, X[1000:]
 
 

@@ -44,7 +44,9 @@ class VAE(Generator):
     bound with ``k`` samples: a lower bound on ``log p(x)`` (``likelihood = "lower_bound"``).
 
     Args:
-        latent_dim: size of ``z`` (``None``: as many as features, at most 64).
+        latent_dim: size of ``z`` (``None``: as many as features, at most 16; on digits with
+            a categorical decoder, 30 s budgets, the two-sample AUC was 0.83 / 0.83 / 0.82 with
+            16 latents (seeds 0 / 1 / 2), 0.83 / 0.89 / 0.84 with 32 and 0.91 / 0.91 / 0.91 with 64).
         prior: ``"mixture"`` (learned mixture of Gaussians) or ``"standard"`` (``N(0, I)``).
         n_prior_components: components of the mixture prior.
         hidden_dims: hidden widths of encoder and decoder MLPs.
@@ -138,7 +140,7 @@ class VAE(Generator):
     # ------------------------------------------------------------------ networks
     def _build(self):
         d, k = self.n_features_in_, self.condition_dim_
-        zdim = self.latent_dim or min(64, max(2, d))
+        zdim = self.latent_dim or min(16, max(2, d))
         self.latent_dim_ = int(zdim)
         if self.decoder_scale not in ("sample", "feature"):
             raise ValueError(f"decoder_scale must be 'sample' or 'feature', got {self.decoder_scale!r}.")

@@ -19,7 +19,6 @@ import warnings
 
 import numpy as np
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from synthkit.privacy.per_sample import PerSampleGradients
 from synthkit.training.checkpoint import Checkpointer
@@ -104,9 +103,7 @@ class DPTrainingLoop(TrainingLoop):
                 "supports one-optimizer backbones (VAE, flows, autoregressive, diffusion)."
             )
         (opt_name, base_opt), = optimizers.items()
-        ema = None
-        if est.ema_decay is not None:
-            ema = {k: AveragedModel(modules[k], multi_avg_fn=get_ema_multi_avg_fn(est.ema_decay)) for k in self.ema_modules}
+        ema = self._averages(modules)
         history: list[dict] = []
         state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
         ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=self._fingerprint(X, c))
@@ -158,23 +155,9 @@ class DPTrainingLoop(TrainingLoop):
                         if self.max_time is not None and time.perf_counter() - start >= self.max_time:
                             out_of_time = True
                             break
-                    state["epoch"] += 1
-                    record = {"epoch": state["epoch"], "step": state["step"]}
-                    record.update({k: v / max(n_batches, 1) for k, v in sums.items()})
-                    if epsilon_at is not None:
-                        record["epsilon"] = epsilon_at(state["step"])
-                    if self.on_epoch_end is not None:
-                        record.update(self.on_epoch_end(state["epoch"]))
-                    state["elapsed"] = time.perf_counter() - start
-                    record["seconds"] = state["elapsed"]
-                    history.append(record)
-                    bar.update(1)
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds")})
-                    if not all(math.isfinite(v) for v in record.values()):
-                        raise FloatingPointError(
-                            f"{name}: private training diverged at epoch {state['epoch']} ({record}); "
-                            "lower learning_rate or max_grad_norm."
-                        )
+                    extra = {} if epsilon_at is None else {"epsilon": epsilon_at(state["step"])}
+                    self._close_epoch(state, sums, n_batches, extra, history, bar, start,
+                                      remedy="private training: lower learning_rate or max_grad_norm")
                     if ckpt.due():
                         ckpt.save(modules, optimizers, ema, gen, state, history, None)
                 if epsilon_at is not None:  # the same RDP sum as the accountant's, without recomputing it
@@ -187,14 +170,7 @@ class DPTrainingLoop(TrainingLoop):
             for p in modules.parameters():
                 p.grad = None
 
-        if est.checkpoint_dir is not None:  # the raw state, so a later resume continues exactly
-            ckpt.save(modules, optimizers, ema, gen, state, history, None)
-        if ema is not None:
-            for k, avg in ema.items():
-                modules[k].load_state_dict(avg.module.state_dict())
-        est.history_ = history
-        est.n_epochs_ = state["epoch"]
-        est.n_steps_ = state["step"]
+        self._finish(ckpt, optimizers, ema, gen, state, history, None)
         est.dp_epsilon_ = spent
         est.dp_delta_ = self.delta
         est.dp_target_epsilon_ = self.epsilon

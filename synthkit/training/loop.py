@@ -82,12 +82,7 @@ class TrainingLoop:
         modules = est.modules_
         optimizers = est._configure_optimizers()
         est._optimizers = optimizers
-        ema = None
-        if est.ema_decay is not None:
-            ema = {
-                name: AveragedModel(modules[name], multi_avg_fn=get_ema_multi_avg_fn(est.ema_decay))
-                for name in self.ema_modules
-            }
+        ema = self._averages(modules)
 
         history: list[dict] = []
         state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
@@ -126,12 +121,10 @@ class TrainingLoop:
                     if self.max_time is not None and time.perf_counter() - start >= self.max_time:
                         out_of_time = True
                         break
-                state["epoch"] += 1
-                record = {"epoch": state["epoch"], "step": state["step"]}
-                record.update({k: v / max(n_batches, 1) for k, v in sums.items()})
+                extra = {}
                 if val_idx is not None:
                     val = self._validate(X[val_idx.to(device)], None if c is None else c[val_idx.to(device)], ema)
-                    record["val_loss"] = val
+                    extra["val_loss"] = val
                     if step.progress < est._stopping_warmup:
                         pass  # the objective is still changing (e.g. KL warm-up): not comparable yet
                     elif val < state["best"] - 1e-6:
@@ -139,18 +132,8 @@ class TrainingLoop:
                         best_weights = _copy_state(modules, ema)
                     else:
                         state["bad_epochs"] += 1
-                if self.on_epoch_end is not None:
-                    record.update(self.on_epoch_end(state["epoch"]))
-                state["elapsed"] = time.perf_counter() - start
-                record["seconds"] = state["elapsed"]
-                history.append(record)
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds")})
-                if not all(math.isfinite(v) for v in record.values()):
-                    raise FloatingPointError(
-                        f"{type(est).__name__}: training diverged at epoch {state['epoch']} "
-                        f"({record}); lower learning_rate or enable grad_clip."
-                    )
+                self._close_epoch(state, sums, n_batches, extra, history, bar, start,
+                                  remedy="lower learning_rate or enable grad_clip")
                 if ckpt.due():
                     ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
                 if out_of_time:
@@ -160,7 +143,41 @@ class TrainingLoop:
         finally:
             bar.close()
 
-        if est.checkpoint_dir is not None:  # the raw state, so a later resume continues exactly
+        self._finish(ckpt, optimizers, ema, gen, state, history, best_weights)
+
+    # ------------------------------------------------------------------ shared by the loops
+    def _averages(self, modules) -> dict | None:
+        """EMA copies of ``ema_modules`` (``None`` without ``ema_decay``)."""
+        decay = self.est.ema_decay
+        if decay is None:
+            return None
+        return {name: AveragedModel(modules[name], multi_avg_fn=get_ema_multi_avg_fn(decay)) for name in self.ema_modules}
+
+    def _close_epoch(self, state, sums, n_batches, extra, history, bar, start, *, remedy: str) -> dict:
+        """Count the epoch, record its mean logs, ``extra`` and the callback's numbers, show
+        them, and raise if any is not finite (``remedy`` says what to try)."""
+        state["epoch"] += 1
+        record = {"epoch": state["epoch"], "step": state["step"]}
+        record.update({k: v / max(n_batches, 1) for k, v in sums.items()})
+        record.update(extra)
+        if self.on_epoch_end is not None:
+            record.update(self.on_epoch_end(state["epoch"]))
+        state["elapsed"] = time.perf_counter() - start
+        record["seconds"] = state["elapsed"]
+        history.append(record)
+        bar.update(1)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds")})
+        if not all(math.isfinite(v) for v in record.values()):
+            raise FloatingPointError(
+                f"{type(self.est).__name__}: training diverged at epoch {state['epoch']} ({record}); {remedy}."
+            )
+        return record
+
+    def _finish(self, ckpt, optimizers, ema, gen, state, history, best_weights) -> None:
+        """Save the raw state (so a later resume continues exactly), then keep the averaged
+        or best weights and the history on the estimator."""
+        est, modules = self.est, self.est.modules_
+        if est.checkpoint_dir is not None:
             ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
         if ema is not None:
             for name, avg in ema.items():

@@ -19,8 +19,15 @@ Digits (17 grey levels) reach each family in the form its papers model images in
   each column and models them with discretized logistics (PixelCNN++);
 * ``"codes"`` (VAE): level codes 0..16 as ``categorical_features``, a 17-way softmax per
   pixel in the decoder (as PixelRNN's 256-way softmax);
-* ``"dequantized"`` (every other family, and the mixture): ``(pixel + u) / 17``,
-  ``u ~ U[0, 1)``, so that continuous densities are defined (Theis et al. 2016).
+* ``"normal_scores"`` (every other family, and the mixture): dequantized,
+  ``(pixel + u) / 17`` with ``u ~ U[0, 1)`` (Theis et al. 2016), then each pixel mapped to
+  a standard normal through its training quantiles (:class:`NormalScores`, the quantile
+  transform of TabDDPM and of synthkit's tabular encoding, here with the support [0, 1]
+  as its outer knots). Samples are mapped back. As the logit transform of RealNVP's image
+  experiments, it is a change of variables: log-likelihoods get its exact Jacobian. Without
+  it a pixel that is 0 in half the digits has a density cliff 16x high at the edge of its
+  first level, which smooth models blur into faint ink (two-sample AUC on plain dequantized
+  digits, 30 s: diffusion 0.978, flow 0.971, EBM 0.981, GAN 0.997).
 
 Log-likelihoods are all reported as densities of dequantized held-out digits on [0, 1]^64:
 a discrete model's ``log P(levels)`` becomes ``log P + 64 log 17`` (uniform dequantization
@@ -48,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.special import ndtr, ndtri
 from sklearn.mixture import GaussianMixture
 
 import synthkit
@@ -56,9 +64,39 @@ from synthkit.metrics import c2st_auc
 
 TOY = ("eight_gaussians", "moons", "pinwheel")
 N_SAMPLES = 2000
-#: the form digits reach each family in (see the module docstring); default "dequantized"
+#: the form digits reach each family in (see the module docstring); default "normal_scores"
 DIGITS_FORM = {"autoregressive": "levels", "vae": "codes"}
 N_LEVELS = 17
+#: knots of the normal-scores transform, and how far from 0 and 1 its CDF levels are kept
+N_KNOTS, EPS = 1000, 1e-7
+
+
+class NormalScores:
+    """Per-column quantile transform to N(0, 1) with an exact log-Jacobian.
+
+    Each column's CDF is piecewise linear between ``N_KNOTS`` training quantiles, with the
+    outer knots moved to the known support ``[lo, hi]``; ``z = Phi^-1(F(x))``.
+    """
+
+    def __init__(self, X: np.ndarray, lo: float = 0.0, hi: float = 1.0):
+        self.levels = np.linspace(0.0, 1.0, min(N_KNOTS, len(X)))
+        self.knots = np.quantile(X, self.levels, axis=0).T  # (columns, knots)
+        self.knots[:, 0], self.knots[:, -1] = lo, hi
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        U = np.column_stack([np.interp(x, k, self.levels) for x, k in zip(X.T, self.knots)])
+        return ndtri(np.clip(U, EPS, 1 - EPS))
+
+    def inverse(self, Z: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.interp(u, self.levels, k) for u, k in zip(ndtr(Z).T, self.knots)])
+
+    def log_det(self, X: np.ndarray) -> np.ndarray:
+        """``sum_j log |dz_j / dx_j|`` per row: the CDF's slope over the normal density at ``z``."""
+        slopes = np.diff(self.levels) / np.diff(self.knots, axis=1)
+        seg = [np.clip(np.searchsorted(k, x, side="right") - 1, 0, len(k) - 2) for x, k in zip(X.T, self.knots)]
+        log_f = np.column_stack([np.log(s[i]) for s, i in zip(slopes, seg)])
+        Z = self.forward(X)
+        return (log_f + 0.5 * Z**2 + 0.5 * np.log(2 * np.pi)).sum(1)
 
 
 def data(name: str, seed: int = 0):
@@ -90,7 +128,8 @@ def to_form(X: np.ndarray, form: str) -> np.ndarray:
 
 
 def from_form(S: np.ndarray, form: str) -> np.ndarray:
-    """Samples in a family's form put on the 17 levels, scaled to [0, 1]."""
+    """Samples in a family's form (normal scores already mapped back) put on the 17 levels,
+    scaled to [0, 1]."""
     if form == "levels":
         return np.clip(np.round(S * (N_LEVELS - 1)), 0, N_LEVELS - 1) / (N_LEVELS - 1)
     if form == "codes":
@@ -108,11 +147,14 @@ def perturbed_reference(X: np.ndarray, Xte: np.ndarray, share: float = 0.05, see
 
 
 def run_one(name: str, X: np.ndarray, Xte: np.ndarray, max_time: float, seed: int, digits: bool = False) -> dict:
-    form = DIGITS_FORM.get(name, "dequantized") if digits else None
-    if form is not None:
-        X, Xte_model = to_form(X, form), to_form(Xte, form)
+    form = DIGITS_FORM.get(name, "normal_scores") if digits else None
+    scores = NormalScores(X) if form == "normal_scores" else None
+    if scores is not None:
+        X, Xte_model, log_det = scores.forward(X), scores.forward(Xte), scores.log_det(Xte)
+    elif form is not None:
+        X, Xte_model, log_det = to_form(X, form), to_form(Xte, form), 0.0
     else:
-        Xte_model = Xte
+        Xte_model, log_det = Xte, 0.0
     if name == "gmm":
         model = GaussianMixture(10, covariance_type="full", random_state=seed)
         start = time.perf_counter()
@@ -121,7 +163,7 @@ def run_one(name: str, X: np.ndarray, Xte: np.ndarray, max_time: float, seed: in
         start = time.perf_counter()
         S = model.sample(N_SAMPLES)[0]
         rate = N_SAMPLES / (time.perf_counter() - start)
-        ll, kind = float(model.score_samples(Xte_model).mean()), "exact"
+        ll, kind = float(np.mean(model.score_samples(Xte_model) + log_det)), "exact"
     else:
         params = {"categorical_features": list(range(X.shape[1]))} if form == "codes" else {}
         model = synthkit.make_generator(name, max_time=max_time, random_state=seed, verbose=0, **params)
@@ -135,11 +177,13 @@ def run_one(name: str, X: np.ndarray, Xte: np.ndarray, max_time: float, seed: in
         if kind in ("exact", "lower_bound"):
             if form == "codes":  # rows with a level a pixel never took in training have no code
                 Xte_model = Xte_model[(Xte_model < np.asarray(model.n_categories_)).all(1)]
-            ll = float(np.mean(model.score_samples(Xte_model)))
+            ll = float(np.mean(model.score_samples(Xte_model) + log_det))
             if form in ("levels", "codes"):  # log P(levels) -> density of uniformly dequantized digits
                 ll += X.shape[1] * np.log(N_LEVELS)
     finite = np.isfinite(S).all(axis=1)
     S = S[finite]
+    if scores is not None:
+        S = scores.inverse(S)
     if digits:
         S, Xte = from_form(S, form), quantize(Xte)
     auc = c2st_auc(Xte, S) if len(S) > 10 else 1.0

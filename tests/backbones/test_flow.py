@@ -47,3 +47,25 @@ def test_class_conditional_samples_follow_their_class(data):
     own = model.score_samples(X_test, y_test).mean()
     swapped = model.score_samples(X_test, 1 - y_test).mean()
     assert own > swapped + 1.0
+
+
+@pytest.mark.parametrize("flow", ["nsf", "maf"])
+def test_blocked_autoregression_inverts_and_learns(data, flow):
+    # passes=2 on four columns: two blocks of two, each conditioned on the one before
+    X, _, X_test, _ = data
+    lift = lambda A: np.column_stack([A, A[:, :1] * A[:, 1:], np.sin(2 * A[:, :1])])  # noqa: E731
+    X4, X4_test = lift(X), lift(X_test)
+    untrained = NormalizingFlow(flow=flow, passes=2, max_epochs=1, **TINY).fit(X4)
+    trained = NormalizingFlow(flow=flow, passes=2, max_epochs=60, **TINY).fit(X4)
+    transform = trained.modules_["flow"]().transform
+    x = trained._to_model_space(X4_test[:50])
+    assert np.allclose(transform.inv(transform(x)).detach().numpy(), x.numpy(), atol=1e-4)
+    before = c2st_auc(X4_test, untrained.sample(400), classifier="knn")
+    after = c2st_auc(X4_test, trained.sample(400), classifier="knn")
+    assert after < before - 0.1
+    assert trained.score_samples(X4_test).mean() > untrained.score_samples(X4_test).mean() + 0.3
+
+
+def test_passes_must_be_positive(data):
+    with pytest.raises(ValueError, match="passes"):
+        NormalizingFlow(passes=0, **TINY).fit(data[0])

@@ -41,7 +41,12 @@ DEFAULT_BACKBONE = "autoregressive"
 #: 0.596); with it training stopped after 21 s at DCR share 0.520 and MIA 0.521, with the
 #: same fidelity (shape 0.986, trend 0.975, detection AUC 0.546; see benchmarks/tabular.py).
 BACKBONE_DEFAULTS: dict[str, dict] = {name: {"early_stopping": True} for name in ("autoregressive", "flow", "vae")}
-#: tables with fewer rows train without the defaults above (a validation split of a few rows)
+#: backbone hyper-parameters for encoded tables, used unless ``backbone_params`` says otherwise.
+#: The GAN's discriminator rejection sampling (its default on flat vectors) is off: on diamonds
+#: (26,970 training rows, 60 s, one thread) it lowered column shapes / pair trends / TSTR AUC
+#: from 0.977 / 0.940 / 0.833 without it to 0.833 / 0.842 / 0.688 (detection AUC 0.914 -> 0.933).
+ENCODED_DEFAULTS: dict[str, dict] = {"gan": {"rejection_sampling": False}}
+#: tables with fewer rows train without the ``BACKBONE_DEFAULTS`` (a validation split of a few rows)
 MIN_ROWS_EARLY_STOPPING = 100
 CATEGORICAL_ENCODINGS = ("auto", "onehot", "codes")
 #: keys of the ``dp`` parameter (the last two are passed to ``synthkit.privacy.fit_private``)
@@ -203,6 +208,7 @@ class TabularSynthesizer(BaseEstimator):
         # under MIN_ROWS_EARLY_STOPPING rows a validation split is too small to decide on
         use_defaults = not private and (n_rows is None or n_rows >= MIN_ROWS_EARLY_STOPPING)
         params = dict(BACKBONE_DEFAULTS.get(self.backbone, {})) if use_defaults else {}
+        params.update(ENCODED_DEFAULTS.get(self.backbone, {}))
         if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
             raise ValueError(f"backbone_params must be a dict, got {type(self.backbone_params).__name__}.")
         params.update(self.backbone_params or {})

@@ -170,3 +170,11 @@ def test_likelihood_backbones_stop_early_by_default_but_not_under_dp_or_on_small
     assert few.generator_.early_stopping is False
     gan = TabularSynthesizer("gan", backbone_params={"max_epochs": 1, "n_calibration_steps": 1}, random_state=0)
     assert gan.fit(big).generator_.early_stopping is False  # no likelihood, no validation loss
+
+
+def test_gan_on_tables_samples_without_rejection_unless_asked(penguins):
+    params = {"max_epochs": 1, "generator_dims": [16], "critic_dims": [16], "n_calibration_steps": 5}
+    plain = TabularSynthesizer("gan", backbone_params=params, random_state=0).fit(penguins)
+    assert plain.generator_.rejection_sampling is False and "ratio_critic" not in plain.generator_.modules_
+    asked = TabularSynthesizer("gan", backbone_params={**params, "rejection_sampling": True}, random_state=0)
+    assert "ratio_critic" in asked.fit(penguins).generator_.modules_

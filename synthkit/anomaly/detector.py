@@ -37,7 +37,8 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
     vae             importance-weighted bound (IWAE)     ``"reconstruction"``
     diffusion       SNR-weighted denoising error         ``"likelihood"`` (VLB)
     ebm             minus the energy (unnormalized)
-    rbm             minus the free energy                ``"reconstruction"``
+    rbm             exact log-likelihood (≤ 16 hidden)   ``"reconstruction"``
+                    or minus the free energy
     gan             latent-search residual (AnoGAN)      ``"critic"`` (unreliable far out)
     ==============  ==================================  ==========================
 

@@ -140,7 +140,8 @@ FAMILY_RULES: dict[str, dict[str, ScoreRule]] = {
     },
     "ebm": {LIKELIHOOD: ScoreRule(LIKELIHOOD, "minus the energy (unnormalized log-density)", backbone_log_likelihood)},
     "rbm": {
-        LIKELIHOOD: ScoreRule(LIKELIHOOD, "minus the free energy (unnormalized log-density); per-feature map = "
+        LIKELIHOOD: ScoreRule(LIKELIHOOD, "log p(x): exact with at most 16 hidden units, else minus the free energy "
+                              "(unnormalized); per-feature map = "
                               "mean-field reconstruction error", backbone_log_likelihood, rbm_feature_scores),
         RECONSTRUCTION: ScoreRule(RECONSTRUCTION, "minus the mean-field reconstruction error",
                                   summed(rbm_feature_scores), rbm_feature_scores),

@@ -2,10 +2,12 @@
 
 An RBM couples visible units ``v`` and binary hidden units ``h`` through the energy
 ``E(v, h)``; summing out ``h`` gives the free energy ``F(v)`` and ``p(v) ∝ exp(-F(v))``.
-It is trained by contrastive divergence: the gradient of ``mean F(v_data) - mean F(v_model)``
-with the model samples (``k`` Gibbs steps from the data, CD-k, or from persistent chains,
-PCD) held fixed is the CD estimate of the log-likelihood gradient, so the shared training
-loop and optimizer apply unchanged.
+With few hidden units (the default, 12) ``log Z`` is a sum over the ``2^n_hidden`` hidden
+states and the RBM is trained, scored and sampled exactly. Wider RBMs are trained by
+contrastive divergence: the gradient of ``mean F(v_data) - mean F(v_model)`` with the model
+samples (``k`` Gibbs steps from the data, CD-k, or from persistent chains, PCD) held fixed is
+the CD estimate of the log-likelihood gradient, so the shared training loop and optimizer
+apply unchanged.
 
 References:
     Hinton, "Training Products of Experts by Minimizing Contrastive Divergence",
@@ -21,6 +23,10 @@ References:
     Larochelle & Bengio, "Classification using Discriminative Restricted Boltzmann
     Machines", ICML 2008.
     Taylor, Hinton & Roweis, "Modeling Human Motion Using Binary Latent Variables", NIPS 2007.
+    Salakhutdinov & Murray, "On the Quantitative Analysis of Deep Belief Networks", ICML 2008
+    (the exact partition function of an RBM with few hidden units, by enumeration).
+    Fischer & Igel, "Training Restricted Boltzmann Machines: An Introduction",
+    Pattern Recognition 2014 (exact log-likelihood gradients of small RBMs as the baseline).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from synthkit.base import Generator
 
 VISIBLE_TYPES = ("gaussian", "bernoulli")
 SAMPLING_INITS = ("chains", "noise")
+MAX_EXACT_HIDDEN = 16  # 2^16 hidden states: enumerated in one batch per update
 
 
 class RBM(Generator):
@@ -64,26 +71,46 @@ class RBM(Generator):
     checkpoints go to ``checkpoint_dir/layer<l>``). Sampling runs Gibbs chains in the top
     RBM, then one down pass through the lower layers' ``p(v | h)``.
 
-    ``score_samples`` is ``-F(v)`` of the first (visible) RBM: an unnormalized
+    With few hidden units (``exact``; at most 16) the partition function is a sum over the
+    ``2^n_hidden`` hidden states, each of which integrates ``v`` out in closed form
+    (Salakhutdinov & Murray 2008): for Gaussian visibles
+    ``log Z = logsumexp_h [a·h + Σ_i (2 b_i m_i + m_i^2) / 2σ_i^2] + Σ_i log(2π σ_i^2) / 2``
+    with ``m = W h`` (the marginal ``p(v)`` is a mixture of ``2^n_hidden`` Gaussians
+    ``N(b + W h, σ^2)`` weighted by ``p(h)``), for Bernoulli visibles
+    ``log Z = logsumexp_h [a·h + Σ_i softplus(b_i + m_i)]``. Training then follows the
+    exact log-likelihood gradient instead of contrastive divergence, ``score_samples`` is
+    the normalized ``log p(v) = -F(v) - log Z`` (``likelihood = "exact"``) and ``sample``
+    draws ``h`` from its marginal and ``v`` from ``p(v | h)``, with no Markov chain (no
+    mixing problem, and about 10^5-10^6 rows/s instead of 10^3). This is the default
+    (``n_hidden=12``); wider layers and deep belief nets train by CD or PCD.
+
+    Otherwise ``score_samples`` is ``-F(v)`` of the first (visible) RBM: an unnormalized
     log-density (``likelihood = "unnormalized"``). For a deep belief net this scores rows
     with the first layer alone (its own prior over ``h1`` in place of the upper layers).
 
     Args:
-        n_hidden: hidden units of the RBM (ignored when ``hidden_layers`` is set).
+        n_hidden: hidden units of the RBM (ignored when ``hidden_layers`` is set). The
+            default 12 keeps the partition function exact (``exact``). Against 256 units
+            trained by PCD (the default before) on held-out two-sample AUC: eight Gaussians
+            0.61 vs 0.96, moons 0.78 vs 0.87, pinwheel 0.71 vs 0.87, digits 0.99 vs 1.00
+            (30 s, three seeds); iris 0.71 vs 0.89, wine 0.73 vs 0.98, breast cancer 0.97 vs
+            0.99 (20 s, one run); anomaly benchmark mean ROC AUC 0.940 vs 0.931 (two seeds).
+            Wider layers (trained by CD) give more capacity where the budget allows.
         hidden_layers: widths of a deep belief net's layers, e.g. ``(128, 64)``.
         visible: ``"gaussian"`` (continuous, standardized) or ``"bernoulli"`` (X in [0, 1]).
         learn_variance: learn the Gaussian visibles' standard deviations (floored at
             ``min_std``); otherwise they are 1 (unit variance on standardized data).
         min_std: lower bound of the learned standard deviations.
         init_std: the learned standard deviations start at this fraction of each
-            column's standard deviation. At 1 (the usual start) the RBM starts at the
-            single-Gaussian solution, where the CD gradient of ``W`` nearly vanishes: on
-            eight Gaussians it stayed a blob (two-sample AUC 0.96 after 30 s). For
-            multimodal data start lower: with ``init_std=0.3, k=10, persistent=False``
-            hidden units must explain part of the variance at once and the eight modes
-            separated (AUC 0.51-0.53; two moons stayed at 0.88). Not the default: on the anomaly
-            tests' correlated 3-D set the narrow start made minus the free energy a worse
-            score (dependency-breaking AUC 0.78 after 60 epochs, below its 1-epoch self).
+            column's standard deviation. At 1 the RBM starts at the single-Gaussian
+            solution, a saddle where the gradient of ``W`` nearly vanishes, for CD and the
+            exact gradient alike: on eight Gaussians both stayed a blob (two-sample AUC 0.96
+            after 30 s). ``None``: 0.5 with the exact gradient; 1 with CD, where a narrow
+            start made minus the free energy a worse anomaly score on the anomaly tests'
+            correlated 3-D set (dependency-breaking AUC 0.78 after 60 epochs, below its
+            1-epoch self). With CD on multimodal data start lower: with ``init_std=0.3, k=10,
+            persistent=False`` (batch 256) the eight modes separated (AUC 0.51-0.53; two
+            moons stayed at 0.88).
         k: Gibbs steps per update (CD-k, or steps of the persistent chains per update).
         persistent: persistent contrastive divergence (PCD) with ``n_chains`` chains kept
             as a registered buffer; otherwise CD-k chains start at the data (with
@@ -98,7 +125,14 @@ class RBM(Generator):
         sampling_init: start sampling chains from the persistent ``"chains"`` or from
             ``"noise"`` (always noise when ``persistent=False``).
         weight_decay: L2 penalty ``weight_decay |W|^2 / 2`` on the weights (Hinton 2010).
-        **training: see :class:`synthkit.Generator`.
+        exact: train, score and sample with the exact partition function (one RBM with at
+            most 16 hidden units); ``None`` does so whenever that holds. The CD parameters
+            (``k``, ``persistent``, ``n_chains``, ``reinit_prob``, ``n_gibbs_steps``,
+            ``sampling_init``) then play no part.
+        **training: see :class:`synthkit.Generator`. ``batch_size`` defaults to 512
+            here: an exact update costs about the same at any batch size (the enumeration
+            dominates), and on the 2-D sets 512 rows beat 256 (eight Gaussians 0.54 vs
+            0.59, pinwheel 0.72 vs 0.75, 30 s, seed 0).
 
     Example:
         >>> import numpy as np
@@ -110,18 +144,17 @@ class RBM(Generator):
         (2,)
     """
 
-    likelihood = "unnormalized"
     default_steps = 5000
 
     def __init__(
         self,
         *,
-        n_hidden=256,
+        n_hidden=12,
         hidden_layers=None,
         visible="gaussian",
         learn_variance=True,
         min_std=0.05,
-        init_std=1.0,
+        init_std=None,
         k=1,
         persistent=True,
         n_chains=512,
@@ -129,9 +162,10 @@ class RBM(Generator):
         n_gibbs_steps=1000,
         sampling_init="chains",
         weight_decay=1e-4,
+        exact=None,
         max_epochs=None,
         max_time=None,
-        batch_size=256,
+        batch_size=512,
         learning_rate=1e-2,
         early_stopping=False,
         validation_fraction=0.1,
@@ -166,8 +200,24 @@ class RBM(Generator):
             raise ValueError(f"reinit_prob must be in [0, 1], got {self.reinit_prob!r}.")
         if not 0 < self.min_std <= 1:
             raise ValueError(f"min_std must be in (0, 1], got {self.min_std!r}.")
-        if not 0 < self.init_std <= 1:
+        if self.init_std is not None and not 0 < self.init_std <= 1:
             raise ValueError(f"init_std must be in (0, 1], got {self.init_std!r}.")
+        if self.exact not in (None, True, False):
+            raise ValueError(f"exact must be None, True or False, got {self.exact!r}.")
+        if self.exact and not self._enumerable():
+            raise ValueError(
+                f"exact=True needs a single RBM with at most {MAX_EXACT_HIDDEN} hidden units "
+                f"(2^n_hidden states are enumerated), got hidden widths {self._widths()!r}."
+            )
+
+    def _enumerable(self) -> bool:
+        widths = self._widths()
+        return len(widths) == 1 and widths[0] <= MAX_EXACT_HIDDEN
+
+    @property
+    def likelihood(self) -> str:
+        """``"exact"`` for a fitted RBM with an enumerated partition function, else ``"unnormalized"``."""
+        return "exact" if getattr(self, "exact_", False) else "unnormalized"
 
     def _check_data(self, X, *, fitting):
         if self.visible == "bernoulli" and (X.min() < 0 or X.max() > 1):
@@ -187,6 +237,7 @@ class RBM(Generator):
 
     # ------------------------------------------------------------------ networks
     def _build(self):
+        self.exact_ = bool(self._enumerable() if self.exact is None else self.exact)
         sizes = [self.n_features_in_, *self._widths()]
         k = self.condition_dim_
         modules = {}
@@ -214,6 +265,13 @@ class RBM(Generator):
         """Per-row free energy ``F(v) = -log Σ_h exp(-E(v, h))`` of RBM ``layer``."""
         return self._layer(layer).free_energy(v, c)
 
+    def log_partition(self, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``log Z`` of the (single, ``exact``) RBM, by enumerating its hidden states; one
+        per row of ``c`` for a conditional RBM."""
+        if not self._enumerable():
+            raise ValueError(f"log Z is tractable for one RBM with at most {MAX_EXACT_HIDDEN} hidden units.")
+        return self._layer(0).log_partition(c)
+
     def sample_h_given_v(self, v, c=None, *, layer: int = 0):
         """``(p(h = 1 | v), h)``: hidden probabilities and a Bernoulli draw."""
         return self._layer(layer).sample_h_given_v(v, c)
@@ -234,7 +292,8 @@ class RBM(Generator):
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, c):
-        self._layer(0).init_from_data(X, init_std=self.init_std)
+        init_std = self.init_std if self.init_std is not None else (0.5 if self.exact_ else 1.0)
+        self._layer(0).init_from_data(X, init_std=init_std)
         n_layers = self._n_layers
         if n_layers == 1:
             self._active = 0
@@ -289,6 +348,11 @@ class RBM(Generator):
     def _training_step(self, x, c, step):
         l = self._active
         rbm = self._layer(l)
+        if self.exact_:
+            nll = (rbm.free_energy(x, c) + rbm.log_partition(c)).mean()
+            loss = nll + 0.5 * self.weight_decay * rbm.W.pow(2).sum()
+            step(loss)
+            return {"loss": loss.item(), "nll": nll.item()}
         v_neg, c_neg = self._negatives(x, c, l)
         f_pos, f_neg = rbm.free_energy(x, c), rbm.free_energy(v_neg, c_neg)
         cd = f_pos.mean() - f_neg.mean()
@@ -301,6 +365,8 @@ class RBM(Generator):
         # estimate of -log p(x) up to a constant (the partition function is intractable).
         l = getattr(self, "_active", 0)
         rbm = self._layer(l)
+        if self.exact_:
+            return rbm.free_energy(x, c) + rbm.log_partition(c)
         if self.persistent:
             chains = self.modules_[f"chains{l}"]
             f_neg = rbm.free_energy(chains.x, chains.c if c is not None else None).mean()
@@ -313,9 +379,13 @@ class RBM(Generator):
 
     # ------------------------------------------------------------------ inference
     def _log_prob(self, x, c):
+        if self.exact_:
+            return -self.free_energy(x, c) - self._layer(0).log_partition(c)
         return -self.free_energy(x, c)
 
     def _sample(self, n, c):
+        if self.exact_:
+            return self._layer(0).sample_exact(n, c)
         top = self._n_layers - 1
         rbm, chains = self._layer(top), self.modules_[f"chains{top}"]
         if self.persistent and self.sampling_init == "chains":
@@ -415,6 +485,62 @@ class RBMLayer(nn.Module):
     def noise(self, n: int, device) -> torch.Tensor:
         shape = (n, self.W.shape[0])
         return torch.randn(shape, device=device) if self.gaussian else _bernoulli(torch.full(shape, 0.5, device=device))
+
+    # ---------------------------------------------------------- exact (few hidden units)
+    def hidden_states(self) -> torch.Tensor:
+        """All ``2^n_hidden`` binary hidden vectors, one per row."""
+        n_hidden = self.W.shape[1]
+        codes = torch.arange(2**n_hidden, device=self.W.device)
+        return ((codes[:, None] >> torch.arange(n_hidden, device=self.W.device)) & 1).to(self.W.dtype)
+
+    def hidden_logits(self, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Unnormalized ``log p(h)`` of every hidden state (``v`` integrated out): shape
+        ``(2^n_hidden,)``, or ``(n, 2^n_hidden)`` for ``n`` rows of conditions."""
+        hs = self.hidden_states()
+        m = hs @ self.W.T  # (S, D): W h of every state
+        b, a = self._biases(c)
+        if self.gaussian:
+            var = self.variance()
+            quadratic = (m.pow(2) / (2 * var)).sum(-1)
+            return hs @ a + m @ (b / var) + quadratic if c is None else a @ hs.T + (b / var) @ m.T + quadratic
+        if c is None:
+            return hs @ a + F.softplus(b + m).sum(-1)
+        return a @ hs.T + F.softplus(b[:, None, :] + m).sum(-1)
+
+    def log_partition(self, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``log Z`` by enumerating the hidden states: a scalar, or one per row of ``c``."""
+        if c is None:
+            return self._log_partition(None)
+        unique, inverse = torch.unique(c, dim=0, return_inverse=True)
+        return torch.cat([self._log_partition(part) for part in self._chunks(unique)])[inverse]
+
+    def _log_partition(self, c):
+        log_z = torch.logsumexp(self.hidden_logits(c), -1)
+        if self.gaussian:
+            log_z = log_z + 0.5 * torch.log(2 * math.pi * self.variance()).sum()
+        return log_z
+
+    def _chunks(self, c: torch.Tensor):
+        """Rows of conditions in groups small enough that ``(rows, 2^n_hidden[, D])`` fits."""
+        width = 2 ** self.W.shape[1] * (1 if self.gaussian else self.W.shape[0])
+        return torch.split(c, max(1, 2**22 // width))
+
+    @torch.no_grad()
+    def sample_exact(self, n: int, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Independent draws: ``h`` from its marginal ``p(h)`` (given each row's condition),
+        then ``v ~ p(v | h)``."""
+        hs = self.hidden_states()
+        if c is None:
+            probs = torch.softmax(self.hidden_logits(), -1)
+            idx = torch.multinomial(probs, n, replacement=True) if n else torch.zeros(0, dtype=torch.long)
+        else:  # Gumbel-max, in groups of rows
+            idx = torch.cat([self._gumbel_argmax(self.hidden_logits(part)) for part in self._chunks(c)])
+        return self.sample_v_given_h(hs[idx.to(hs.device)], c)[1]
+
+    @staticmethod
+    def _gumbel_argmax(logits: torch.Tensor) -> torch.Tensor:
+        u = torch.rand_like(logits).clamp_min(1e-20)
+        return (logits - torch.log(-torch.log(u))).argmax(-1)
 
 
 class _LayerRun:

@@ -133,9 +133,11 @@ def test_deep_belief_net_trains_layerwise_and_samples(bas):
     assert valid_fraction(S, patterns) > valid_fraction(untrained.sample(300), patterns) + 0.4
 
 
-def test_class_conditional_samples_follow_their_label(data):
+@pytest.mark.parametrize("n_hidden", [32, 12])  # CD, exact
+def test_class_conditional_samples_follow_their_label(data, n_hidden):
     X, y, _, _ = data
-    rbm = RBM(n_hidden=32, max_epochs=400, verbose=0, random_state=0).fit(X, y)
+    rbm = RBM(n_hidden=n_hidden, max_epochs=400, verbose=0, random_state=0).fit(X, y)
+    assert rbm.likelihood == ("exact" if n_hidden == 12 else "unnormalized")
     for label in (0, 1):
         S = rbm.sample(200, y=label)
         nearest = np.linalg.norm(S[:, None] - CENTERS[None], axis=2).argmin(1)
@@ -150,7 +152,8 @@ def test_bernoulli_rejects_data_outside_unit_interval(data):
 def test_invalid_parameters_raise(data):
     X = data[0]
     for bad in (dict(visible="poisson"), dict(k=0), dict(hidden_layers=(8, 0)), dict(min_std=0.0),
-                dict(sampling_init="buffer"), dict(n_gibbs_steps=-1)):
+                dict(sampling_init="buffer"), dict(n_gibbs_steps=-1), dict(exact="yes"),
+                dict(exact=True, n_hidden=17), dict(exact=True, hidden_layers=(4, 4)), dict(init_std=0)):
         with pytest.raises(ValueError):
             RBM(max_epochs=1, verbose=0, **bad).fit(X)
 
@@ -163,8 +166,49 @@ def test_a_narrow_start_separates_eight_modes():
     X, _ = load_dataset("eight_gaussians", n_samples=1600, random_state=0)
 
     def auc(**params):
-        rbm = RBM(n_hidden=64, max_epochs=150, verbose=0, random_state=0, **params).fit(X[:800])
+        rbm = RBM(n_hidden=64, max_epochs=150, batch_size=256, verbose=0, random_state=0, **params).fit(X[:800])
         return c2st_auc(X[800:], rbm.sample(800), classifier="knn")
 
     blob, modes = auc(), auc(init_std=0.3, k=10, persistent=False)
     assert blob > 0.9 and modes < 0.7, (blob, modes)
+
+
+def test_exact_likelihood_is_normalized():
+    """With few hidden units score_samples is log p(v): it integrates to one over a grid
+    (Gaussian visibles, in the data's units) and sums to one over all 2^9 binary rows."""
+    X, _ = two_clusters(300, np.random.default_rng(1))
+    rbm = RBM(n_hidden=6, max_epochs=30, verbose=0, random_state=0).fit(X)
+    assert rbm.likelihood == "exact"
+    g = np.linspace(-8, 8, 321)
+    grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    mass = np.exp(rbm.score_samples(grid)).sum() * (g[1] - g[0]) ** 2
+    assert abs(mass - 1) < 5e-3, mass
+
+    B = bars_and_stripes(3)
+    bern = RBM(visible="bernoulli", n_hidden=8, max_epochs=30, verbose=0, random_state=0).fit(B)
+    every_row = np.array(list(itertools.product([0.0, 1.0], repeat=9)))
+    assert abs(np.exp(bern.score_samples(every_row)).sum() - 1) < 1e-4
+
+
+def test_exact_rbm_learns_eight_modes_by_likelihood():
+    """The exact gradient separates eight modes a blob cannot explain; held-out log p rises."""
+    from synthkit.datasets import load_dataset
+
+    X, _ = load_dataset("eight_gaussians", n_samples=1600, random_state=0)
+    params = dict(n_hidden=12, verbose=0, random_state=0)
+    untrained = RBM(max_epochs=1, learning_rate=1e-12, **params).fit(X[:800])
+    trained = RBM(max_epochs=300, **params).fit(X[:800])
+    auc = [c2st_auc(X[800:], m.sample(800), classifier="knn") for m in (untrained, trained)]
+    ll = [m.score_samples(X[800:]).mean() for m in (untrained, trained)]
+    assert auc[0] > 0.9 and auc[1] < 0.8, auc
+    assert ll[1] > ll[0] + 1.0, ll
+
+
+def test_exact_sampling_with_continuous_conditions():
+    rng = np.random.default_rng(0)
+    cond = rng.normal(size=(400, 1))
+    X = np.c_[cond[:, 0] + 0.1 * rng.normal(size=400), rng.normal(size=400)]
+    rbm = RBM(n_hidden=8, max_epochs=100, verbose=0, random_state=0).fit(X, cond)
+    S = rbm.sample(300, y=np.full((300, 1), 1.5))
+    assert S.shape == (300, 2) and abs(S[:, 0].mean() - 1.5) < 0.3, S[:, 0].mean()
+    assert np.isfinite(rbm.score_samples(X[:5], cond[:5])).all()

@@ -109,7 +109,7 @@ class RBM(Generator):
             start made minus the free energy a worse anomaly score on the anomaly tests'
             correlated 3-D set (dependency-breaking AUC 0.78 after 60 epochs, below its
             1-epoch self). With CD on multimodal data start lower: with ``init_std=0.3, k=10,
-            persistent=False`` (batch 256) the eight modes separated (AUC 0.51-0.53; two
+            persistent=False`` the eight modes separated (AUC 0.51-0.53; two
             moons stayed at 0.88).
         k: Gibbs steps per update (CD-k, or steps of the persistent chains per update).
         persistent: persistent contrastive divergence (PCD) with ``n_chains`` chains kept
@@ -129,10 +129,7 @@ class RBM(Generator):
             most 16 hidden units); ``None`` does so whenever that holds. The CD parameters
             (``k``, ``persistent``, ``n_chains``, ``reinit_prob``, ``n_gibbs_steps``,
             ``sampling_init``) then play no part.
-        **training: see :class:`synthkit.Generator`. ``batch_size`` defaults to 512
-            here: an exact update costs about the same at any batch size (the enumeration
-            dominates), and on the 2-D sets 512 rows beat 256 (eight Gaussians 0.54 vs
-            0.59, pinwheel 0.72 vs 0.75, 30 s, seed 0).
+        **training: see :class:`synthkit.Generator`.
 
     Example:
         >>> import numpy as np
@@ -165,7 +162,7 @@ class RBM(Generator):
         exact=None,
         max_epochs=None,
         max_time=None,
-        batch_size=512,
+        batch_size=256,
         learning_rate=1e-2,
         early_stopping=False,
         validation_fraction=0.1,
@@ -349,10 +346,15 @@ class RBM(Generator):
         l = self._active
         rbm = self._layer(l)
         if self.exact_:
+            # Cosine annealing (Loshchilov & Hutter 2017): at a constant rate the exact
+            # likelihood's minibatch gradient leaves the model wherever its noise does.
+            lr = 0.5 * self.learning_rate * (1 + math.cos(math.pi * step.progress))
+            for group in step.optimizers["model"].param_groups:
+                group["lr"] = lr
             nll = (rbm.free_energy(x, c) + rbm.log_partition(c)).mean()
             loss = nll + 0.5 * self.weight_decay * rbm.W.pow(2).sum()
             step(loss)
-            return {"loss": loss.item(), "nll": nll.item()}
+            return {"loss": loss.item(), "nll": nll.item(), "lr": lr}
         v_neg, c_neg = self._negatives(x, c, l)
         f_pos, f_neg = rbm.free_energy(x, c), rbm.free_energy(v_neg, c_neg)
         cd = f_pos.mean() - f_neg.mean()

@@ -166,7 +166,7 @@ def test_a_narrow_start_separates_eight_modes():
     X, _ = load_dataset("eight_gaussians", n_samples=1600, random_state=0)
 
     def auc(**params):
-        rbm = RBM(n_hidden=64, max_epochs=150, batch_size=256, verbose=0, random_state=0, **params).fit(X[:800])
+        rbm = RBM(n_hidden=64, max_epochs=150, verbose=0, random_state=0, **params).fit(X[:800])
         return c2st_auc(X[800:], rbm.sample(800), classifier="knn")
 
     blob, modes = auc(), auc(init_std=0.3, k=10, persistent=False)

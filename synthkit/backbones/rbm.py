@@ -358,7 +358,7 @@ class RBM(Generator):
             lr = 0.5 * self.learning_rate * (1 + math.cos(math.pi * step.progress))
             for group in self._optimizer.param_groups:
                 group["lr"] = lr
-            nll = (rbm.free_energy(x, c) + rbm.log_partition(c)).mean()
+            nll = -self._log_prob(x, c).mean()
             loss = nll + 0.5 * self.weight_decay * rbm.W.pow(2).sum()
             step(loss)
             return {"loss": loss.item(), "nll": nll.item(), "lr": lr}
@@ -370,12 +370,12 @@ class RBM(Generator):
         return {"loss": loss.item(), "cd": cd.item()}
 
     def _validation_loss(self, x, c):
+        if self.exact_:
+            return super()._validation_loss(x, c)  # minus the exact log-likelihood
         # Free energy of held-out rows relative to the model samples' mean: a contrastive
         # estimate of -log p(x) up to a constant (the partition function is intractable).
         l = getattr(self, "_active", 0)
         rbm = self._layer(l)
-        if self.exact_:
-            return rbm.free_energy(x, c) + rbm.log_partition(c)
         if self.persistent:
             chains = self.modules_[f"chains{l}"]
             f_neg = rbm.free_energy(chains.x, chains.c if c is not None else None).mean()

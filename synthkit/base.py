@@ -201,9 +201,19 @@ class Generator(BaseEstimator):
             return torch.nn.functional.one_hot(
                 torch.as_tensor(idx), num_classes=self.condition_dim_
             ).float()
-        y_arr = check_array(np.asarray(y, dtype=np.float64).reshape(n, -1), input_name="y")
+        y_arr = np.asarray(y, dtype=np.float64)
+        if y_arr.ndim != 2:  # one condition per row as a 1-D array, or one row's conditions
+            if y_arr.size != n * self.condition_dim_:
+                raise ValueError(
+                    f"y has shape {y_arr.shape}; expected ({n}, {self.condition_dim_}): "
+                    f"{self.condition_dim_} continuous condition(s) for each of {n} rows."
+                )
+            y_arr = y_arr.reshape(n, self.condition_dim_)
+        if len(y_arr) != n:
+            raise ValueError(f"y has {len(y_arr)} rows, expected {n}.")
         if y_arr.shape[1] != self.condition_dim_:
             raise ValueError(f"y has {y_arr.shape[1]} columns, expected {self.condition_dim_}.")
+        y_arr = check_array(y_arr, input_name="y", ensure_min_samples=0)
         return torch.as_tensor((y_arr - self.condition_mean_) / self.condition_scale_).float()
 
     def _class_index(self, labels: np.ndarray) -> np.ndarray:

@@ -89,6 +89,30 @@ def check_conditional(est) -> None:
         assert np.isfinite(est.score_samples(X[:5])).all()
 
 
+def check_continuous_conditions(est) -> None:
+    """Fitting with a 2-D real ``y`` makes ``sample(n, y=...)`` take one condition row per
+    sample (zero rows included), refuses a ``y`` of the wrong shape with a ``ValueError``,
+    and makes ``score_samples(X, y)`` work."""
+    est = _tiny(est)
+    rng = np.random.default_rng(0)
+    X, _ = _data(est, rng)
+    Y = rng.normal(size=(len(X), 2))
+    est.fit(X, Y)
+    S, ys = est.sample(4, y=Y[:4], return_y=True)
+    assert len(S) == 4 and np.shape(ys) == (4, 2)
+    assert len(est.sample(0, y=Y[:0])) == 0, "sample(0, y=<no rows>) must give no rows"
+    for what, bad in {"3 rows for 4 samples": Y[:3], "1 column instead of 2": Y[:4, :1],
+                      "NaN": _with(Y[:4], np.nan)}.items():
+        try:
+            est.sample(4, y=bad)
+        except ValueError as err:
+            assert str(err), f"empty error message for y with {what}"
+        else:
+            raise AssertionError(f"sample accepted y with {what}")
+    if est.likelihood is not None:
+        assert np.isfinite(est.score_samples(X[:5], Y[:5])).all()
+
+
 def check_seeded_reproducibility(est) -> None:
     """The same ``random_state`` gives the same model and the same samples."""
     X, _ = _data(est, np.random.default_rng(0))
@@ -176,6 +200,7 @@ GENERATOR_CHECKS: tuple[Callable, ...] = (
     check_fit_returns_self_and_keeps_params,
     check_sample_shape,
     check_conditional,
+    check_continuous_conditions,
     check_seeded_reproducibility,
     check_save_load,
     check_bad_input,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -270,7 +271,8 @@ class Generator(BaseEstimator):
             return_y: also return the labels/conditions used.
 
         Returns:
-            ndarray of shape (n_samples, n_features_in_) (and ``y`` if ``return_y``).
+            ndarray of shape (n_samples, n_features_in_) (and ``y`` if ``return_y``). Rows
+            that came out NaN or infinite are returned as they are, with a ``RuntimeWarning``.
         """
         check_is_fitted(self, "modules_")
         n_samples = _check_count(n_samples)
@@ -290,6 +292,16 @@ class Generator(BaseEstimator):
                 chunks.append(self._sample(hi - lo, cc).float().cpu())
         Z = torch.cat(chunks).numpy().astype(np.float64) if chunks else np.zeros((0, self.n_features_in_))
         X = Z * self.scale_ + self.mean_
+        bad = int((~np.isfinite(X).all(axis=1)).sum())
+        if bad:
+            warnings.warn(
+                f"{type(self).__name__}.sample: {bad} of {n_samples} rows are not finite (NaN or "
+                "inf): the model sends some draws out of range, a sign of divergence or of an "
+                "overfitted, too sharp fit; drop those rows, or refit with early_stopping=True "
+                "or a lower learning_rate.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return (X, np.asarray(y)) if return_y else X
 
     def score_samples(self, X, y=None) -> np.ndarray:

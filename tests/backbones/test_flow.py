@@ -69,3 +69,23 @@ def test_blocked_autoregression_inverts_and_learns(data, flow):
 def test_passes_must_be_positive(data):
     with pytest.raises(ValueError, match="passes"):
         NormalizingFlow(passes=0, **TINY).fit(data[0])
+
+
+def test_sample_warns_about_rows_that_are_not_finite(data):
+    """A diverged flow (here: weights blown up by hand, as an exploding fit does) sends draws
+    out of float range; sample says so instead of handing over NaN rows silently."""
+    import warnings
+
+    import torch
+
+    X = data[0]
+    flow = NormalizingFlow(flow="maf", n_transforms=5, hidden_dims=(8,), max_epochs=1, verbose=0, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a sound model samples without the warning
+        assert np.isfinite(flow.sample(100)).all()
+    with torch.no_grad():
+        for p in flow.modules_["flow"].parameters():
+            p.mul_(1e5)
+    with pytest.warns(RuntimeWarning, match=r"of 100 rows are not finite"):
+        S = flow.sample(100)
+    assert not np.isfinite(S).all()

@@ -507,14 +507,11 @@ class RBMLayer(nn.Module):
         ``(2^n_hidden,)``, or ``(n, 2^n_hidden)`` for ``n`` rows of conditions."""
         hs = self.hidden_states()
         m = hs @ self.W.T  # (S, D): W h of every state
-        b, a = self._biases(c)
+        b, a = self._biases(c)  # (D,), (H,) or one row per condition: (n, D), (n, H)
         if self.gaussian:
             var = self.variance()
-            quadratic = (m.pow(2) / (2 * var)).sum(-1)
-            return hs @ a + m @ (b / var) + quadratic if c is None else a @ hs.T + (b / var) @ m.T + quadratic
-        if c is None:
-            return hs @ a + F.softplus(b + m).sum(-1)
-        return a @ hs.T + F.softplus(b[:, None, :] + m).sum(-1)
+            return a @ hs.T + (b / var) @ m.T + (m.pow(2) / (2 * var)).sum(-1)
+        return a @ hs.T + F.softplus(b.unsqueeze(-2) + m).sum(-1)
 
     def log_partition(self, c: torch.Tensor | None = None) -> torch.Tensor:
         """``log Z`` by enumerating the hidden states: a scalar, or one per row of ``c``."""

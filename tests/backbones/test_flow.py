@@ -1,8 +1,11 @@
 """Normalizing flow: it learns (held-out exact log-likelihood rises, two-sample AUC drops) for
 each flow family, its density is normalized, and it conditions on classes."""
 
+import warnings
+
 import numpy as np
 import pytest
+import torch
 
 from synthkit.backbones.flow import NormalizingFlow
 from synthkit.datasets import load_dataset
@@ -74,10 +77,6 @@ def test_passes_must_be_positive(data):
 def test_sample_warns_about_rows_that_are_not_finite(data):
     """A diverged flow (here: weights blown up by hand, as an exploding fit does) sends draws
     out of float range; sample says so instead of handing over NaN rows silently."""
-    import warnings
-
-    import torch
-
     X = data[0]
     flow = NormalizingFlow(flow="maf", n_transforms=5, hidden_dims=(8,), max_epochs=1, verbose=0, random_state=0).fit(X)
     with warnings.catch_warnings():

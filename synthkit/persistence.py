@@ -74,9 +74,11 @@ def _write(obj, folder: Path) -> None:
         try:
             params[name] = _plain(value)
         except TypeError:
+            what = f"a {type(value).__name__} object" if isinstance(value, torch.nn.Module) or callable(value) else repr(value)
             raise ValueError(
-                f"parameter {name}={value!r} of {cls.__name__} cannot be saved as JSON; "
-                "pass a registered name or plain values instead of Python objects."
+                f"parameter {name} of {cls.__name__} holds {what}, which cannot be saved as JSON; "
+                "pass a registered name or plain values instead of Python objects (a network: register "
+                "its factory with synthkit.nn.register_network and pass the name)."
             ) from None
     config = {
         "format": FORMAT,

@@ -29,12 +29,13 @@ from torch import nn
 
 from synthkit.base import Generator
 from synthkit.nn import MLP
+from synthkit.nn.networks import build_network, check_output, spectral_normalize
 
 SAMPLING_INITS = ("buffer", "noise")
 
 
 class EBM(Generator):
-    """Energy-based model ``p(x | c) ∝ exp(-E(x, c))`` with an MLP energy.
+    """Energy-based model ``p(x | c) ∝ exp(-E(x, c))`` with an energy network (an MLP by default).
 
     The energy is ``E(x, c) = f(x, c) + |x|^2 / (2 prior_std^2)``: an MLP ``f`` with smooth
     activations (Langevin dynamics needs ``∇_x E``) plus a fixed wide Gaussian term that
@@ -65,8 +66,11 @@ class EBM(Generator):
     Args:
         hidden_dims: hidden widths of the energy MLP.
         activation: smooth activation of the MLP (``"silu"``, ``"gelu"``, ``"tanh"``).
-        spectral_norm: spectral normalization of every linear layer (smoother, less sharp
-            energies; off by default).
+        energy_network: the network ``f(x, c) -> (n,)`` (:mod:`synthkit.nn.networks`;
+            ``None``: the MLP above). Langevin dynamics needs its input gradient: prefer
+            smooth activations.
+        spectral_norm: spectral normalization of every linear (and convolution) layer of
+            ``f`` (smoother, less sharp energies; off by default).
         alpha: weight of the energy-magnitude regularizer ``alpha (f(x+)^2 + f(x-)^2)``.
         prior_std: scale of the fixed Gaussian energy term (``None`` leaves it out).
         n_langevin_steps: Langevin steps per training iteration.
@@ -106,6 +110,7 @@ class EBM(Generator):
         *,
         hidden_dims=(128, 128),
         activation="silu",
+        energy_network=None,
         spectral_norm=False,
         alpha=0.01,
         prior_std=3.0,
@@ -164,8 +169,14 @@ class EBM(Generator):
     # ------------------------------------------------------------------ networks
     def _build(self):
         d, k = self.n_features_in_, self.condition_dim_
+        energy = build_network(self.energy_network, "energy", "energy_network", in_features=d, out_features=1,
+                               condition_dim=k, projection=self._classes,
+                               default=lambda: _EnergyNet(d + k, tuple(self.hidden_dims), self.activation))
+        if self.energy_network is not None:
+            check_output(energy, "energy_network", (torch.zeros(2, d), torch.zeros(2, k) if k else None), (2,),
+                         "one energy per row")
         return {
-            "energy": _EnergyNet(d + k, tuple(self.hidden_dims), self.activation, self.spectral_norm),
+            "energy": spectral_normalize(energy) if self.spectral_norm else energy,
             "buffer": ReplayBuffer(int(self.buffer_size), d, k),
             "sampler": _StepSize(),
         }
@@ -195,7 +206,7 @@ class EBM(Generator):
         return self._network_energy(x, c) + self._prior_energy(x)
 
     def _network_energy(self, x, c):
-        return self.modules_["energy"](x if c is None else torch.cat([x, c], dim=1))
+        return self.modules_["energy"](x, c)
 
     def _prior_energy(self, x):
         if self.prior_std is None:
@@ -322,18 +333,14 @@ class EBM(Generator):
 
 
 class _EnergyNet(nn.Module):
-    """Scalar-output MLP ``f(input)`` with optional spectral normalization."""
+    """Scalar-output MLP ``f([x, c])``: the condition is concatenated to the input."""
 
-    def __init__(self, in_features: int, hidden_dims, activation: str, spectral_norm: bool):
+    def __init__(self, in_features: int, hidden_dims, activation: str):
         super().__init__()
         self.net = MLP(in_features, 1, hidden_dims, activation=activation)
-        if spectral_norm:
-            for i, layer in enumerate(self.net):
-                if isinstance(layer, nn.Linear):
-                    self.net[i] = nn.utils.parametrizations.spectral_norm(layer)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.net(h).squeeze(1)
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x if c is None else torch.cat([x, c], dim=1)).squeeze(1)
 
 
 class _StepSize(nn.Module):

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from synthkit.base import Generator
+from synthkit.nn.networks import build_network, check_output, list_networks
 
 FLOWS = ("nsf", "maf", "realnvp")
 
@@ -37,7 +38,11 @@ class NormalizingFlow(Generator):
     Args:
         flow: ``"nsf"`` (monotonic rational-quadratic splines in autoregressive
             transforms), ``"maf"`` (affine autoregressive), or ``"realnvp"`` (affine coupling;
-            fastest sampling).
+            fastest sampling); or any other flow network (:mod:`synthkit.nn.networks`, role
+            ``"flow"``): a module or factory whose call ``f(c)`` (``f()`` without a condition)
+            returns a distribution over rows with ``log_prob`` and ``rsample``/``sample``, as
+            zuko's flows do (e.g. ``lambda in_features, condition_dim, **_:
+            zuko.flows.NICE(in_features, condition_dim)``); the options below are then unused.
         n_transforms: number of stacked transforms (orderings alternate/permute between them).
         hidden_dims: hidden widths of each transform's conditioner network.
         bins: spline bins (``"nsf"`` only).
@@ -90,11 +95,17 @@ class NormalizingFlow(Generator):
     def _build(self):
         import zuko
 
+        d, k = self.n_features_in_, self.condition_dim_
         if self.flow not in FLOWS:
-            raise ValueError(f"flow must be one of {FLOWS}, got {self.flow!r}.")
+            if isinstance(self.flow, str) and self.flow not in list_networks("flow"):
+                raise ValueError(f"flow must be one of {FLOWS} or a registered flow network "
+                                 f"({list_networks('flow')}), got {self.flow!r}.")
+            net = build_network(self.flow, "flow", "flow", in_features=d, out_features=d, condition_dim=k)
+            check_output(_LogProb(net), "flow", (torch.zeros(2, d), torch.zeros(2, k) if k else None), (2,),
+                         "a distribution whose log_prob gives one value per row")
+            return {"flow": net}
         if int(self.n_transforms) < 1:
             raise ValueError(f"n_transforms must be at least 1, got {self.n_transforms!r}.")
-        d, k = self.n_features_in_, self.condition_dim_
         common = dict(context=k, transforms=int(self.n_transforms), hidden_features=tuple(self.hidden_dims))
         if self.passes is not None and (not isinstance(self.passes, (int, np.integer)) or self.passes < 1):
             raise ValueError(f"passes must be a positive integer or None, got {self.passes!r}.")
@@ -124,3 +135,14 @@ class NormalizingFlow(Generator):
     def _sample(self, n, c):
         dist = self._distribution(c, n)
         return dist.sample((n,)) if c is None else dist.sample()
+
+
+class _LogProb(nn.Module):
+    """``log p(x | c)`` of a flow network, for checking a given one's output shape."""
+
+    def __init__(self, flow: nn.Module):
+        super().__init__()
+        self.flow = flow
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return (self.flow() if c is None else self.flow(c)).log_prob(x)

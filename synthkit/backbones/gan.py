@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from synthkit.base import Generator
 from synthkit.nn.conditional import ConditionalMLP
 from synthkit.nn.critic import ProjectionCritic
+from synthkit.nn.networks import build_network, check_output, spectral_normalize
 from synthkit.training.runtime import seed_from
 
 LOSSES = ("r1", "wgan-gp", "hinge")
@@ -90,7 +91,11 @@ class GAN(Generator):
     Args:
         loss: ``"r1"``, ``"wgan-gp"`` or ``"hinge"``.
         latent_dim: size of the noise ``z``.
-        generator_dims, critic_dims: hidden widths of the two MLPs.
+        generator_dims, critic_dims: hidden widths of the two default MLPs.
+        generator_network, critic_network: the networks ``G(z, c) -> x`` and
+            ``D(x, c) -> (n,)`` (:mod:`synthkit.nn.networks`; ``None``: the MLPs above).
+            With ``loss="hinge"`` every linear and convolution layer of a given critic is
+            spectrally normalized.
         n_critic: critic steps per generator step (``None``: 5 for ``"wgan-gp"``, else 1).
         gp_weight: penalty weight (``None``: 10 for ``"r1"`` and ``"wgan-gp"``; unused by
             ``"hinge"``).
@@ -123,6 +128,8 @@ class GAN(Generator):
         latent_dim=64,
         generator_dims=(256, 256),
         critic_dims=(256, 256),
+        generator_network=None,
+        critic_network=None,
         n_critic=None,
         gp_weight=None,
         embed_dim=32,
@@ -173,18 +180,27 @@ class GAN(Generator):
             raise ValueError("GAN has no validation loss to stop on; use early_stopping=False.")
 
     def _build(self):
-        d, k = self.n_features_in_, self.condition_dim_
+        d, k, z = self.n_features_in_, self.condition_dim_, int(self.latent_dim)
+        classes, hinge = self.condition_kind_ == "classes", self.loss == "hinge"
+        c0 = torch.zeros(2, k) if k else None
 
         def critic():
-            return ProjectionCritic(d, tuple(self.critic_dims), condition_dim=k,
-                                    projection=self.condition_kind_ == "classes",
-                                    spectral_norm=self.loss == "hinge")
+            net = build_network(self.critic_network, "critic", "critic_network", in_features=d, out_features=1,
+                                condition_dim=k, projection=classes,
+                                default=lambda: ProjectionCritic(d, tuple(self.critic_dims), condition_dim=k,
+                                                                 projection=classes, spectral_norm=hinge))
+            if self.critic_network is not None:
+                check_output(net, "critic_network", (torch.zeros(2, d), c0), (2,), "one logit per row")
+                net = spectral_normalize(net) if hinge else net
+            return net
 
-        modules = {
-            "generator": ConditionalMLP(int(self.latent_dim), d, tuple(self.generator_dims),
-                                        condition_dim=k, embed_dim=int(self.embed_dim)),
-            "critic": critic(),
-        }
+        generator = build_network(self.generator_network, "generator", "generator_network", in_features=z,
+                                  out_features=d, condition_dim=k,
+                                  default=lambda: ConditionalMLP(z, d, tuple(self.generator_dims), condition_dim=k,
+                                                                 embed_dim=int(self.embed_dim)))
+        if self.generator_network is not None:
+            check_output(generator, "generator_network", (torch.zeros(2, z), c0), (2, d), "one row of X per latent row")
+        modules = {"generator": generator, "critic": critic()}
         if self._rejects:  # the density-ratio critic of rejection sampling, calibrated after training
             modules["ratio_critic"] = critic()
         return modules

@@ -27,12 +27,24 @@ from torch import nn
 from torch.nn import functional as F
 
 from synthkit.base import Generator, _check_count
+from synthkit.nn.networks import build_network, check_output, list_networks
 from synthkit.training.runtime import seeded
 
 CELLS = ("gru", "transformer")
 PAD = END = 0
 #: batches per pool sorted by length in :meth:`SequenceModel._epoch_batches`
 BUCKET_POOL = 50
+
+
+class _Logits(nn.Module):
+    """The logits of a sequence network, for checking a given one's output shape."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(tokens, c)[0]
 
 
 class GRUNetwork(nn.Module):
@@ -159,7 +171,10 @@ class SequenceModel(Generator):
     :meth:`sample_tokens` work on tensors; the parameters are ``self.modules_.parameters()``.
 
     Args:
-        cell: ``"gru"`` or ``"transformer"``.
+        cell: ``"gru"`` or ``"transformer"``; or any other sequence network
+            (:mod:`synthkit.nn.networks`, role ``"sequence"``) called as
+            ``f(tokens, c=None, state=None) -> (logits, state)`` like the two built in
+            (``embedding_dim``, ``hidden_dim``, ``n_layers`` and ``dropout`` then unused).
         embedding_dim: width of the token embedding.
         hidden_dim: GRU state width, or transformer model width (heads of at least 32
             dimensions, up to 8; feed-forward width 4 * hidden_dim).
@@ -285,8 +300,9 @@ class SequenceModel(Generator):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}.")
+        if isinstance(self.cell, str) and self.cell not in CELLS and self.cell not in list_networks("sequence"):
+            raise ValueError(f"cell must be one of {CELLS} or a registered sequence network "
+                             f"({list_networks('sequence')}), got {self.cell!r}.")
         for name in ("embedding_dim", "hidden_dim", "n_layers", "max_length"):
             value = getattr(self, name)
             if value is None and name == "max_length":
@@ -309,6 +325,13 @@ class SequenceModel(Generator):
 
     # ------------------------------------------------------------------ networks
     def _build(self):
+        if self.cell not in CELLS:
+            V, k = self.vocab_size_, self.condition_dim_
+            net = build_network(self.cell, "sequence", "cell", in_features=V + 1, out_features=V, condition_dim=k,
+                                vocab_size=V, max_positions=self.max_length_ + 2)
+            check_output(_Logits(net), "cell", (torch.full((2, 3), V, dtype=torch.long), torch.zeros(2, k) if k else None),
+                         (2, 3, V), "logits over the vocabulary for every position")
+            return {"net": net}
         args = (self.vocab_size_, int(self.embedding_dim), int(self.hidden_dim), int(self.n_layers),
                 float(self.dropout), self.condition_dim_)
         if self.cell == "gru":

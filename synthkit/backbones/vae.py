@@ -18,7 +18,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from synthkit.base import Generator
-from synthkit.nn import MLP
+from synthkit.nn.conditional import ConcatMLP
+from synthkit.nn.networks import build_network, check_output
 
 LIKELIHOODS = ("gaussian", "bernoulli")
 PRIORS = ("standard", "mixture")
@@ -28,8 +29,8 @@ LOG_2PI = math.log(2 * math.pi)
 class VAE(Generator):
     """Variational autoencoder with a standard or learned mixture prior and amortized Gaussian posterior.
 
-    The encoder ``q(z | x, c)`` and decoder ``p(x | z, c)`` are MLPs; a class label or
-    continuous condition ``c`` is concatenated to both (a conditional VAE, Sohn et al. 2015).
+    The encoder ``q(z | x, c)`` and decoder ``p(x | z, c)`` are MLPs by default; a class label
+    or continuous condition ``c`` is concatenated to both (a conditional VAE, Sohn et al. 2015).
     Training maximizes the ELBO ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))``.
 
     The prior ``p(z)`` is ``N(0, I)`` (``prior="standard"``, closed-form KL) or a mixture of
@@ -50,6 +51,12 @@ class VAE(Generator):
         prior: ``"mixture"`` (learned mixture of Gaussians) or ``"standard"`` (``N(0, I)``).
         n_prior_components: components of the mixture prior.
         hidden_dims: hidden widths of encoder and decoder MLPs.
+        encoder_network, decoder_network: the networks (:mod:`synthkit.nn.networks`; ``None``:
+            the MLPs above). The encoder ``f(x, c) -> (n, 2 latent_dim)`` returns the posterior
+            means, then the log-variances; the decoder ``g(z, c) -> (n, m)`` returns the
+            likelihood's parameters: a mean (Gaussian) or logit (Bernoulli) per real column,
+            then with ``decoder_scale="sample"`` a raw log-scale per real column, then each
+            categorical column's logits (the factory gets ``m`` as ``out_features``).
         beta: weight of the KL term.
         decoder_likelihood: ``"gaussian"`` for real values, ``"bernoulli"`` for data in [0, 1].
         decoder_scale: Gaussian decoder's standard deviation: ``"sample"`` (predicted per
@@ -80,6 +87,8 @@ class VAE(Generator):
         prior="mixture",
         n_prior_components=16,
         hidden_dims=(256, 256),
+        encoder_network=None,
+        decoder_network=None,
         beta=1.0,
         decoder_likelihood="gaussian",
         decoder_scale="sample",
@@ -152,12 +161,17 @@ class VAE(Generator):
         n_cont = len(self._conts)
         self.n_scale_outputs_ = n_cont if self._per_sample_scale else 0
         out = n_cont + self.n_scale_outputs_ + sum(getattr(self, "n_categories_", []))
-        hidden = tuple(self.hidden_dims)
-        modules = {
-            "encoder": MLP(d + k, 2 * zdim, hidden),
-            "decoder": MLP(zdim + k, out, hidden[::-1]),
-            "log_scale": _Scale(n_cont),
-        }
+        hidden, c0 = tuple(self.hidden_dims), torch.zeros(2, k) if k else None
+        encoder = build_network(self.encoder_network, "encoder", "encoder_network", in_features=d,
+                                out_features=2 * zdim, condition_dim=k, default=lambda: ConcatMLP(d + k, 2 * zdim, hidden))
+        decoder = build_network(self.decoder_network, "decoder", "decoder_network", in_features=zdim,
+                                out_features=out, condition_dim=k, default=lambda: ConcatMLP(zdim + k, out, hidden[::-1]))
+        if self.encoder_network is not None:
+            check_output(encoder, "encoder_network", (torch.zeros(2, d), c0), (2, 2 * zdim),
+                         "posterior means and log-variances")
+        if self.decoder_network is not None:
+            check_output(decoder, "decoder_network", (torch.zeros(2, zdim), c0), (2, out), "the likelihood's parameters")
+        modules = {"encoder": encoder, "decoder": decoder, "log_scale": _Scale(n_cont)}
         if self.prior == "mixture":
             modules["prior"] = MixturePrior(zdim, int(self.n_prior_components))
         return modules
@@ -167,9 +181,6 @@ class VAE(Generator):
         if self.prior == "mixture":
             return self.modules_["prior"](z)  # a module call, so DP-SGD sees per-row gradients
         return (-0.5 * z**2 - 0.5 * LOG_2PI).sum(-1)
-
-    def _cond(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        return h if c is None else torch.cat([h, c], dim=1)
 
     def encode(self, X, y=None) -> np.ndarray:
         """Posterior means ``E[z | x]`` of rows ``X``."""
@@ -196,7 +207,7 @@ class VAE(Generator):
 
     # ------------------------------------------------------------------ model
     def _posterior(self, x, c):
-        mu, log_var = self.modules_["encoder"](self._cond(x, c)).chunk(2, dim=1)
+        mu, log_var = self.modules_["encoder"](x, c).chunk(2, dim=1)
         return mu, log_var.clamp(-12.0, 8.0)
 
     @property
@@ -215,7 +226,7 @@ class VAE(Generator):
         return cont, log_s, cats
 
     def _log_px_given_z(self, x, z, c) -> torch.Tensor:
-        cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](z, c))
         xc = x[:, self._conts]
         if self.decoder_likelihood == "bernoulli":
             logp = -F.binary_cross_entropy_with_logits(cont_out, xc, reduction="none").sum(1)
@@ -270,7 +281,7 @@ class VAE(Generator):
         return self.elbo(x, c) if k <= 1 else self.iwae_bound(x, c, k)
 
     def _decode_mean(self, z, c) -> torch.Tensor:
-        cont_out, _, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        cont_out, _, cat_logits = self._split_out(self.modules_["decoder"](z, c))
         if self.decoder_likelihood == "bernoulli":
             cont_out = torch.sigmoid(cont_out)
         return self._assemble(cont_out, [lg.argmax(1) for lg in cat_logits])
@@ -287,7 +298,7 @@ class VAE(Generator):
             z = self.modules_["prior"].sample(n)
         else:
             z = torch.randn(n, self.latent_dim_, device=self._device())
-        cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](self._cond(z, c)))
+        cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](z, c))
         if self.decoder_likelihood == "bernoulli":
             cont = torch.bernoulli(torch.sigmoid(cont_out))
         else:

@@ -1,4 +1,4 @@
-"""An MLP that takes a condition through a learned embedding concatenated to its input."""
+"""MLPs that take a condition: through a learned embedding, or concatenated to the input."""
 
 from __future__ import annotations
 
@@ -38,3 +38,19 @@ class ConditionalMLP(nn.Module):
         if self.embed is not None:
             z = torch.cat([z, self.embed(c)], dim=1)
         return self.mlp(z)
+
+
+class ConcatMLP(MLP):
+    """``f(x, c) = MLP([x, c])``: the condition (if any) concatenated to the input, e.g. the
+    encoder and decoder of a conditional VAE (Sohn et al. 2015).
+
+    ``in_features`` counts both parts. Its weights are an :class:`~synthkit.nn.MLP`'s.
+
+    Example:
+        >>> net = ConcatMLP(4 + 3, 2, (8,))
+        >>> net(torch.zeros(6, 4), torch.zeros(6, 3)).shape
+        torch.Size([6, 2])
+    """
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x if c is None else torch.cat([x, c], dim=1))

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from synthkit.backbones.diffusion.schedule import SCHEDULES, NoiseSchedule
 from synthkit.base import Generator
 from synthkit.nn.denoiser import MLPDenoiser
+from synthkit.nn.networks import build_network, check_output
 
 PREDICTIONS = ("epsilon", "v")
 SAMPLERS = ("ddpm", "ddim")
@@ -82,6 +83,10 @@ class DDPM(Generator):
         guidance_scale: classifier-free guidance weight for conditional sampling.
         cond_drop_prob: probability of dropping the condition in training.
         width, depth, time_embed_dim: denoiser size (see ``MLPDenoiser``).
+        denoiser_network: the network ``f(x_t, t, c) -> (n, d)`` (:mod:`synthkit.nn.networks`;
+            ``None``: the ``MLPDenoiser`` above); it gets one integer step per row in ``t``
+            and, with a condition, ``c`` with one extra last column that is 1 where the
+            condition is dropped.
         clip_denoised: clip predicted ``x_0`` to each column's training range.
         n_score_timesteps: Monte Carlo time steps per row in ``score_samples``.
         **training: see :class:`synthkit.Generator`; here ``learning_rate`` defaults to
@@ -115,6 +120,7 @@ class DDPM(Generator):
         width=128,
         depth=3,
         time_embed_dim=128,
+        denoiser_network=None,
         clip_denoised=True,
         n_score_timesteps=50,
         max_epochs=None,
@@ -163,23 +169,29 @@ class DDPM(Generator):
         self.data_max_ = X.max(0)
 
     def _build(self):
-        k = self.condition_dim_
-        return {
-            "schedule": NoiseSchedule(self.schedule, int(self.n_timesteps)),
-            # a condition gets one extra input unit that flags "no condition" (dropped)
-            "denoiser": MLPDenoiser(
-                self.n_features_in_,
-                condition_dim=k + 1 if k else 0,
-                width=int(self.width),
-                depth=int(self.depth),
-                time_embed_dim=int(self.time_embed_dim),
-                time_scale=1000.0 / self.n_timesteps,
-            ),
-        }
+        d, k = self.n_features_in_, self.condition_dim_
+        k = k + 1 if k else 0  # a condition gets one extra input unit that flags "no condition" (dropped)
+        denoiser = build_network(
+            self.denoiser_network, "denoiser", "denoiser_network", in_features=d, out_features=d,
+            condition_dim=k, n_timesteps=int(self.n_timesteps),
+            default=lambda: MLPDenoiser(d, condition_dim=k, width=int(self.width), depth=int(self.depth),
+                                        time_embed_dim=int(self.time_embed_dim), time_scale=1000.0 / self.n_timesteps),
+        )
+        if self.denoiser_network is not None:
+            check_output(denoiser, "denoiser_network", (torch.zeros(2, d), torch.zeros(2, dtype=torch.long),
+                                                        torch.zeros(2, k) if k else None), (2, d), "one row per row")
+        return {"schedule": NoiseSchedule(self.schedule, int(self.n_timesteps)), "denoiser": denoiser}
 
     def _fit(self, X, c):
         self._train(X, c, ema_modules=["denoiser"])
         self._fit_reverse_variances(X, c)
+
+    def _denoiser(self, xt, t, c):
+        """The denoiser's output; a given network gets one step per row (the default shares
+        a single step's embedding across rows)."""
+        if self.denoiser_network is not None and t.numel() == 1:
+            t = t.reshape(1).expand(len(xt))
+        return self.modules_["denoiser"](xt, t, c)
 
     @property
     def _noise_schedule(self) -> NoiseSchedule:
@@ -207,7 +219,7 @@ class DDPM(Generator):
         With a condition and ``guidance_scale != 1`` the network output is the
         classifier-free guided mix of the conditional and unconditional outputs.
         """
-        net = self.modules_["denoiser"]
+        net = self._denoiser
         if c is not None and guidance_scale != 1.0:
             drop = torch.cat([torch.ones(len(c), 1, device=c.device), torch.zeros(len(c), 1, device=c.device)])
             t2 = t if t.numel() == 1 else t.repeat(2)
@@ -303,7 +315,7 @@ class DDPM(Generator):
         keep = None
         if c is not None and self.cond_drop_prob > 0:
             keep = (torch.rand(n, 1, device=x0.device) >= self.cond_drop_prob).float()
-        out = self.modules_["denoiser"](xt, t, self._cond_input(c, keep))
+        out = self._denoiser(xt, t, self._cond_input(c, keep))
         target = noise if self.prediction == "epsilon" else self._noise_schedule.v_target(x0, noise, self._noise_schedule.abar(t))
         return F.mse_loss(out, target, reduction="none").mean(1)
 

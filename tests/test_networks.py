@@ -2,6 +2,8 @@
 trains the user's network, passes the conformance suite with a registered one (so it
 saves and loads), and refuses a network that does not fit its role with a clear error."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -198,3 +200,32 @@ def test_a_saved_model_needs_its_network_registered_to_load(tmp_path):
     del networks._FACTORIES["energy"]["test-once"]
     with pytest.raises(ValueError, match="no energy network named 'test-once' is registered"):
         synthkit.load(tmp_path / "m")
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook")
+def test_dp_sgd_gets_exact_per_row_gradients_of_a_users_network():
+    pytest.importorskip("opacus")
+    from synthkit.privacy import fit_private
+    from synthkit.privacy.per_sample import PerSampleGradients
+
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    gen = DDPM(denoiser_network="test-denoiser", n_timesteps=50, max_epochs=1, batch_size=32, verbose=0,
+               random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Opacus' secure-RNG notice
+        fit_private(gen, X, epsilon=3.0, delta=1e-4)
+    assert isinstance(gen.modules_["denoiser"], Denoiser) and np.isfinite(gen.sample(10)).all()
+    modules = gen.modules_.train()
+    x = torch.as_tensor((X[:4] - gen.mean_) / gen.scale_, dtype=torch.float32)
+    params = list(modules.parameters())
+    with PerSampleGradients(modules, "DDPM") as psg:
+        psg.start(len(x))
+        torch.manual_seed(1)
+        gen.training_loss(x).mean().backward()
+        psg.collect()
+        per_row = [p.grad_sample.clone() for p in params]
+    for i in range(len(x)):
+        torch.manual_seed(1)  # the same steps and noise
+        expected = torch.autograd.grad(gen.training_loss(x)[i], params, allow_unused=True)
+        for got, want, p in zip(per_row, expected, params):
+            torch.testing.assert_close(got[i], torch.zeros_like(p) if want is None else want, atol=1e-4, rtol=1e-4)

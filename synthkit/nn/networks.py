@@ -40,7 +40,7 @@ The masked autoregressive network (MADE) and the RBM have no network argument: t
 structure *is* the model (the masks, the bilinear energy).
 
 Rows ``x`` reach the networks in the backbone's model space (columns standardized by
-:class:`synthkit.Generator`, as the samples the generator returns before un-scaling).
+:class:`synthkit.Generator`); rows a network outputs are mapped back the same way.
 ``c`` is ``None`` for an unconditional model, else a float tensor (n, ``condition_dim``):
 one-hot class labels, or standardized continuous conditions (the denoiser's carries one
 extra column flagging a dropped condition, for classifier-free guidance).

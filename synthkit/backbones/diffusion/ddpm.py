@@ -179,7 +179,8 @@ class DDPM(Generator):
         )
         if self.denoiser_network is not None:
             check_output(denoiser, "denoiser_network", (torch.zeros(2, d), torch.zeros(2, dtype=torch.long),
-                                                        torch.zeros(2, k) if k else None), (2, d), "one row per row")
+                                                        torch.zeros(2, k) if k else None), (2, d),
+                         "a prediction (noise or velocity) for every column of every row")
         return {"schedule": NoiseSchedule(self.schedule, int(self.n_timesteps)), "denoiser": denoiser}
 
     def _fit(self, X, c):

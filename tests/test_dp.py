@@ -13,7 +13,6 @@ import synthkit  # noqa: E402
 from synthkit.backbones.vae import VAE  # noqa: E402
 from synthkit.metrics import c2st_auc  # noqa: E402
 from synthkit.privacy import fit_private, privacy_spent  # noqa: E402
-from synthkit.privacy.per_sample import PerSampleGradients  # noqa: E402
 
 
 def correlated(n, seed):
@@ -38,26 +37,16 @@ def quiet_fit(gen, X, **kw):
 
 
 @pytest.mark.filterwarnings("ignore:Full backward hook")
-def test_per_row_gradients_match_autograd_row_by_row():
+def test_per_row_gradients_match_autograd_row_by_row(assert_exact_per_row_gradients):
     """Opacus hooks for the MLPs plus the batch-free workaround for the VAE's ``_Scale``."""
     X = correlated(64, 0)
     vae = tiny_vae(max_epochs=1).fit(X)
     assert vae.modules_["log_scale"].raw.requires_grad
     modules = vae.modules_.train()
     x = torch.as_tensor((X[:5] - vae.mean_) / vae.scale_, dtype=torch.float32)
-    params = list(modules.parameters())
-    with PerSampleGradients(modules, "VAE") as psg:
-        psg.start(len(x))
-        torch.manual_seed(1)
-        (-vae.elbo(x)).mean().backward()
-        psg.collect()
-        per_row = [p.grad_sample.clone() for p in params]
-    assert not hasattr(params[0], "grad_sample")  # hooks and attributes are gone afterwards
-    for i in range(len(x)):
-        torch.manual_seed(1)  # the same reparameterization noise
-        expected = torch.autograd.grad(-vae.elbo(x)[i], params, allow_unused=True)
-        for got, want, p in zip(per_row, expected, params):
-            torch.testing.assert_close(got[i], torch.zeros_like(p) if want is None else want, atol=1e-5, rtol=1e-4)
+    # the same reparameterization noise in the batched and the row-by-row pass
+    assert_exact_per_row_gradients(modules, "VAE", lambda: -vae.elbo(x), len(x), atol=1e-5)
+    assert not hasattr(next(modules.parameters()), "grad_sample")  # hooks and attributes are gone afterwards
 
 
 @pytest.mark.filterwarnings("ignore:Full backward hook")
@@ -65,25 +54,14 @@ def test_per_row_gradients_match_autograd_row_by_row():
     ("autoregressive", dict(hidden_dim=16, n_blocks=1, n_components=2)),  # masked layers: the vmap route
     ("diffusion", dict(width=16, depth=1, time_embed_dim=8, n_timesteps=50)),  # Linear/LayerNorm: Opacus hooks
 ])
-def test_per_row_gradients_of_other_backbones(name, params):
+def test_per_row_gradients_of_other_backbones(name, params, assert_exact_per_row_gradients):
     X = correlated(64, 0)
     gen = synthkit.make_generator(name, max_epochs=1, batch_size=32, verbose=0, random_state=0, **params).fit(X)
     modules = gen.modules_.train()
     x = torch.as_tensor((X[:4] - gen.mean_) / gen.scale_, dtype=torch.float32)
     loss = (lambda: gen.training_loss(x)) if name == "diffusion" else (lambda: -gen._log_prob(x, None))
-    params_ = list(modules.parameters())
-    with PerSampleGradients(modules, name) as psg:
-        psg.start(len(x))
-        torch.manual_seed(1)
-        loss().mean().backward()
-        psg.collect()
-        per_row = [p.grad_sample.clone() for p in params_]
+    psg = assert_exact_per_row_gradients(modules, name, loss, len(x), atol=1e-4)
     assert ("vmap" in psg.routes.values()) == (name == "autoregressive")
-    for i in range(len(x)):
-        torch.manual_seed(1)
-        expected = torch.autograd.grad(loss()[i], params_, allow_unused=True)
-        for got, want, p in zip(per_row, expected, params_):
-            torch.testing.assert_close(got[i], torch.zeros_like(p) if want is None else want, atol=1e-4, rtol=1e-4)
 
 
 def test_records_the_budget_close_to_the_target_and_survives_save_load(tmp_path):

@@ -203,10 +203,9 @@ def test_a_saved_model_needs_its_network_registered_to_load(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Full backward hook")
-def test_dp_sgd_gets_exact_per_row_gradients_of_a_users_network():
+def test_dp_sgd_gets_exact_per_row_gradients_of_a_users_network(assert_exact_per_row_gradients):
     pytest.importorskip("opacus")
     from synthkit.privacy import fit_private
-    from synthkit.privacy.per_sample import PerSampleGradients
 
     X = np.random.default_rng(0).normal(size=(64, 2))
     gen = DDPM(denoiser_network="test-denoiser", n_timesteps=50, max_epochs=1, batch_size=32, verbose=0,
@@ -217,15 +216,4 @@ def test_dp_sgd_gets_exact_per_row_gradients_of_a_users_network():
     assert isinstance(gen.modules_["denoiser"], Denoiser) and np.isfinite(gen.sample(10)).all()
     modules = gen.modules_.train()
     x = torch.as_tensor((X[:4] - gen.mean_) / gen.scale_, dtype=torch.float32)
-    params = list(modules.parameters())
-    with PerSampleGradients(modules, "DDPM") as psg:
-        psg.start(len(x))
-        torch.manual_seed(1)
-        gen.training_loss(x).mean().backward()
-        psg.collect()
-        per_row = [p.grad_sample.clone() for p in params]
-    for i in range(len(x)):
-        torch.manual_seed(1)  # the same steps and noise
-        expected = torch.autograd.grad(gen.training_loss(x)[i], params, allow_unused=True)
-        for got, want, p in zip(per_row, expected, params):
-            torch.testing.assert_close(got[i], torch.zeros_like(p) if want is None else want, atol=1e-4, rtol=1e-4)
+    assert_exact_per_row_gradients(modules, "DDPM", lambda: gen.training_loss(x), len(x), atol=1e-4)

@@ -1,8 +1,9 @@
-"""Shared network blocks for flat vectors, and the registry of networks backbones take as arguments."""
+"""Shared network blocks for flat vectors and for small images given as flat rows, and the registry of networks backbones take as arguments."""
 
+from synthkit.nn.conv import ConvCritic, ConvGenerator
 from synthkit.nn.embeddings import SinusoidalEmbedding
 from synthkit.nn.mlp import MLP, ResidualMLP, make_activation
 from synthkit.nn.networks import ROLES, build_network, list_networks, register_network
 
-__all__ = ["MLP", "ROLES", "ResidualMLP", "SinusoidalEmbedding", "build_network", "list_networks", "make_activation",
+__all__ = ["MLP", "ConvCritic", "ConvGenerator", "ROLES", "ResidualMLP", "SinusoidalEmbedding", "build_network", "list_networks", "make_activation",
            "register_network"]

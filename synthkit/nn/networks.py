@@ -136,6 +136,8 @@ def build_network(spec, role: str, argument: str, *, default: Callable[[], nn.Mo
         net = factory(**shapes, **options)
     except TypeError as e:
         raise TypeError(f"{where}: the factory could not be called with {sorted({**shapes, **options})}: {e}") from e
+    except ValueError as e:  # the factory refused its options or the shapes: say which argument
+        raise ValueError(f"{where}: {e}") from e
     if not isinstance(net, nn.Module):
         raise TypeError(f"{where}: the factory returned {type(net).__name__}, not a torch.nn.Module.")
     return net

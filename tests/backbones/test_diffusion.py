@@ -127,3 +127,31 @@ def test_constant_columns_stay_exact():
 def test_bad_parameters_are_rejected_in_fit(bad):
     with pytest.raises(ValueError):
         DDPM(**{**TINY, **bad}).fit(np.zeros((10, 2)))
+
+
+def test_the_reverse_variance_measurement_stops_at_its_deadline_and_bounds_its_passes(moons):
+    """Past the deadline the measurement keeps the rows done (one chunk at least); rows as wide
+    as images go through in chunks of at most ``_BOUND_VALUES / d`` evaluations."""
+    from synthkit.backbones.diffusion import ddpm
+
+    X = torch.as_tensor(moons[0][:600], dtype=torch.float32)
+    gen = DDPM(width=16, depth=1, n_timesteps=50, max_epochs=1, verbose=0, random_state=0).fit(moons[0][:600])
+    torch.manual_seed(0)
+    gen._fit_reverse_variances(X, None)
+    full = gen.denoising_error_.copy()
+    torch.manual_seed(0)
+    gen._fit_reverse_variances(X, None, deadline=0.0)  # 2-D rows: all 512 in the first chunk
+    np.testing.assert_array_equal(gen.denoising_error_, full)
+
+    wide = torch.randn(40, 4096)
+    gen = DDPM(width=16, depth=1, n_timesteps=50, max_epochs=1, verbose=0, random_state=0).fit(wide.numpy())
+    calls = []
+    denoise = gen._denoise
+    gen._denoise = lambda x0, c, t: calls.append(len(x0)) or denoise(x0, c, t)
+    gen._fit_reverse_variances(wide, None, deadline=0.0)
+    assert calls == [len(gen._variance_grid())], calls  # one row on every grid step, then the deadline
+    assert np.isfinite(gen.denoising_error_).all() and (gen.denoising_error_ > 0).all()
+    calls.clear()
+    gen._fit_reverse_variances(wide, None)
+    grid = len(gen._variance_grid())
+    assert ddpm._bound_chunk(4096) < 2 * grid and calls == [grid] * 40, calls  # so one row per pass

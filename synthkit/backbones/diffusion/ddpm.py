@@ -14,6 +14,7 @@ References:
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
@@ -27,8 +28,19 @@ from synthkit.nn.networks import build_network, check_output
 PREDICTIONS = ("epsilon", "v")
 SAMPLERS = ("ddpm", "ddim")
 LOG_2PI = math.log(2 * math.pi)
-#: rows x time steps evaluated in one forward pass of the likelihood bound
+#: rows x time steps evaluated in one forward pass of the likelihood bound: at most this many,
+#: and at most ``_BOUND_VALUES / d`` (an image denoiser's activations grow with the row width)
 _BOUND_CHUNK = 65536
+_BOUND_VALUES = 2**18
+#: training rows the reverse variances are measured on, and the largest share of a ``max_time``
+#: budget kept for that measurement
+_VARIANCE_ROWS = 512
+_VARIANCE_SHARE = 0.25
+
+
+def _bound_chunk(d: int) -> int:
+    """Denoiser evaluations per forward pass of the bound and of the variance measurement."""
+    return max(1, min(_BOUND_CHUNK, _BOUND_VALUES // max(d, 1)))
 
 
 class DDPM(Generator):
@@ -184,8 +196,11 @@ class DDPM(Generator):
         return {"schedule": NoiseSchedule(self.schedule, int(self.n_timesteps)), "denoiser": denoiser}
 
     def _fit(self, X, c):
-        self._train(X, c, ema_modules=["denoiser"])
-        self._fit_reverse_variances(X, c)
+        start, budget = time.perf_counter(), self.max_time
+        if budget is not None:  # keep the time the reverse-variance measurement will take
+            budget = budget - min(self._variance_seconds(X, c), _VARIANCE_SHARE * budget)
+        self._train(X, c, ema_modules=["denoiser"], max_time=budget)
+        self._fit_reverse_variances(X, c, deadline=None if self.max_time is None else start + self.max_time)
 
     def _denoiser(self, xt, t, c):
         """The denoiser's output; a given network gets one step per row (the default shares
@@ -335,7 +350,23 @@ class DDPM(Generator):
         x0_hat, _ = self.predict_start(self._noise_schedule.q_sample(x0, t, noise), t, c, clip=False)
         return ((x0 - x0_hat).double() ** 2).sum(1), (noise.double() ** 2).sum(1) - x0.shape[1]
 
-    def _fit_reverse_variances(self, X: torch.Tensor, c: torch.Tensor | None) -> None:
+    def _variance_grid(self) -> np.ndarray:
+        T = int(self.n_timesteps)
+        return np.unique(np.r_[np.geomspace(1, T, 24), np.linspace(1, T, 24)].round().astype(np.int64) - 1)
+
+    def _variance_seconds(self, X: torch.Tensor, c: torch.Tensor | None) -> float:
+        """Seconds :meth:`_fit_reverse_variances` will take, extrapolated from a pass of the
+        denoiser over up to 1,024 rows of zeros."""
+        device, d = self._device(), X.shape[1]
+        n = min(len(X), _VARIANCE_ROWS) * len(self._variance_grid())
+        m = min(n, _bound_chunk(d), 1024)
+        began = time.perf_counter()
+        with torch.no_grad():
+            self._denoiser(torch.zeros(m, d, device=device), torch.zeros(m, dtype=torch.long, device=device),
+                           None if c is None else c[:1].to(device).expand(m, -1))
+        return (time.perf_counter() - began) * n / m
+
+    def _fit_reverse_variances(self, X: torch.Tensor, c: torch.Tensor | None, deadline: float | None = None) -> None:
         """Measure the denoising error on up to 512 training rows, on a grid of steps.
 
         Records per step ``t`` (log-interpolated between grid steps):
@@ -348,17 +379,29 @@ class DDPM(Generator):
         ``noise_coef_[t]``: the regression slope of the squared error on ``|eps|^2 - d``,
         a control variate (its mean is zero) that the bound subtracts to cut the
         Monte Carlo noise of each term (at small ``t`` the error is mostly ``eps`` itself).
+
+        The rows go through in chunks (bounded memory); past ``deadline`` the measurement
+        stops after the chunk at hand and uses the rows done.
         """
         T = int(self.n_timesteps)
         device = self._device()
-        grid = np.unique(np.r_[np.geomspace(1, T, 24), np.linspace(1, T, 24)].round().astype(np.int64) - 1)
-        pick = torch.randperm(len(X))[:512]
-        x0 = X[pick].to(device)
-        n, d = x0.shape
-        cr = None if c is None else c[pick].to(device).repeat(len(grid), 1)
-        t = torch.as_tensor(grid, device=device).repeat_interleave(n)
-        with torch.no_grad():
-            err, z = (v.reshape(len(grid), n) for v in self._denoise(x0.repeat(len(grid), 1), cr, t))
+        grid = self._variance_grid()
+        pick = torch.randperm(len(X))[:_VARIANCE_ROWS]
+        rows_per_chunk = max(1, _bound_chunk(X.shape[1]) // len(grid))
+        errs, zs = [], []
+        for lo in range(0, len(pick), rows_per_chunk):
+            x0 = X[pick[lo : lo + rows_per_chunk]].to(device)
+            n = len(x0)
+            cr = None if c is None else c[pick[lo : lo + rows_per_chunk]].to(device).repeat(len(grid), 1)
+            t = torch.as_tensor(grid, device=device).repeat_interleave(n)
+            with torch.no_grad():
+                err, z = (v.reshape(len(grid), n) for v in self._denoise(x0.repeat(len(grid), 1), cr, t))
+            errs.append(err)
+            zs.append(z)
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+        err, z = torch.cat(errs, 1), torch.cat(zs, 1)
+        d = X.shape[1]
         slope = ((err - err.mean(1, keepdim=True)) * z).mean(1) / (z**2).mean(1)
         log_err = np.log(np.maximum(err.mean(1).cpu().numpy() / d, 1e-12))
         steps = np.arange(T)
@@ -409,7 +452,7 @@ class DDPM(Generator):
         nll = nll + sched.prior_kl(x0)
         # KL terms L_t = d * mismatch_t + coef_t^2 |x_0 - x0_hat(x_t)|^2 / (2 sigma_t^2), t = 1..T-1
         steps, weights = self.score_timesteps(n_steps, device=x0.device)
-        per_chunk = max(1, _BOUND_CHUNK // max(n, 1))
+        per_chunk = max(1, _bound_chunk(d) // max(n, 1))
         for lo in range(0, len(steps), per_chunk):
             ts, ws = steps[lo : lo + per_chunk], weights[lo : lo + per_chunk]
             m = len(ts)

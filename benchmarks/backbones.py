@@ -39,7 +39,8 @@ are digits, not whether their sub-level noise is uniform.
 
 With ``--image-networks`` the table gains digits rows for the families whose networks can
 be convolutional (``ebm+conv``: a conv energy; ``gan+conv``: a conv critic and generator;
-:mod:`synthkit.nn.conv`, each pixel's normal score placed on the 8x8 grid): the networks the
+``diffusion+conv``: a U-Net denoiser; :mod:`synthkit.nn.conv` and :mod:`synthkit.nn.unet`,
+each pixel's normal score placed on the 8x8 grid): the networks the
 image papers use in place of the MLP defaults for flat vectors.
 
 How strict that test is: the real training digits with 5 % of their pixels moved one level
@@ -80,7 +81,8 @@ N_LEVELS = 17
 #: knots of the normal-scores transform
 N_KNOTS = 1000
 #: the network arguments a "<backbone>+<network>" row sets to a registered image network on digits
-IMAGE_NETWORK_ARGUMENTS = {"ebm": ("energy_network",), "gan": ("critic_network", "generator_network")}
+IMAGE_NETWORK_ARGUMENTS = {"ebm": ("energy_network",), "gan": ("critic_network", "generator_network"),
+                           "diffusion": ("denoiser_network",)}
 DIGITS_SHAPE = [1, 8, 8]
 
 
@@ -215,7 +217,7 @@ def main(argv=None) -> int:
     parser.add_argument("--backbones", nargs="+", default=None, help="default: every flat-vector backbone + gmm")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--image-networks", action="store_true",
-                        help="add digits rows ebm+conv and gan+conv (convolutional networks)")
+                        help="add digits rows ebm+conv, gan+conv and diffusion+conv (convolutional networks)")
     parser.add_argument("--quick", action="store_true", help="3-second fits on two sets")
     parser.add_argument("--out", default="benchmarks/results/backbones.json")
     args = parser.parse_args(argv)

@@ -3,7 +3,8 @@
 from synthkit.nn.conv import ConvCritic, ConvGenerator
 from synthkit.nn.embeddings import SinusoidalEmbedding
 from synthkit.nn.mlp import MLP, ResidualMLP, make_activation
+from synthkit.nn.unet import UNetDenoiser
 from synthkit.nn.networks import ROLES, build_network, list_networks, register_network
 
-__all__ = ["MLP", "ConvCritic", "ConvGenerator", "ROLES", "ResidualMLP", "SinusoidalEmbedding", "build_network", "list_networks", "make_activation",
-           "register_network"]
+__all__ = ["MLP", "ROLES", "ConvCritic", "ConvGenerator", "ResidualMLP", "SinusoidalEmbedding", "UNetDenoiser",
+           "build_network", "list_networks", "make_activation", "register_network"]

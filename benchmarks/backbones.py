@@ -40,8 +40,8 @@ are digits, not whether their sub-level noise is uniform.
 With ``--image-networks`` the table gains digits rows for the families whose networks can
 be convolutional (``ebm+conv``: a conv energy; ``gan+conv``: a conv critic and generator;
 ``diffusion+conv``: a U-Net denoiser; :mod:`synthkit.nn.conv` and :mod:`synthkit.nn.unet`,
-each pixel's normal score placed on the 8x8 grid): the networks the
-image papers use in place of the MLP defaults for flat vectors.
+each pixel's normal score placed on the 8x8 grid): the networks the image papers use in
+place of the MLP defaults for flat vectors.
 
 How strict that test is: the real training digits with 5 % of their pixels moved one level
 up or down (``perturbed_reference``) already score about 0.82; the table prints that line.

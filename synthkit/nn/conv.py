@@ -53,7 +53,8 @@ def _image_shape(image_shape, in_features: int) -> tuple[int, ...]:
             raise TypeError
         shape = tuple(int(s) for s in image_shape)
     except (TypeError, ValueError):
-        raise ValueError(f"image_shape must be a sequence of sizes (channels, *spatial), got {image_shape!r}.") from None
+        raise ValueError(f"image_shape must be a sequence of sizes (channels, *spatial), "
+                         f"got {image_shape!r}.") from None
     if len(shape) - 1 not in _CONV or min(shape) < 1:
         raise ValueError(f"image_shape must be (channels, length), (channels, height, width) or "
                          f"(channels, depth, height, width) of positive sizes; got {image_shape!r}.")

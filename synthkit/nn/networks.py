@@ -36,6 +36,10 @@ role              call                            factory extras / notes
                                                   with ``state``, continue from it
 ================  ==============================  ==========================================
 
+synthkit registers ``"conv"`` for the critic, energy, generator and denoiser roles: networks
+for rows that hold small images, signals or volumes (``{"name": "conv", "image_shape": [1, 8, 8]}``;
+:mod:`synthkit.nn.conv`, :mod:`synthkit.nn.unet`).
+
 The masked autoregressive network (MADE) and the RBM have no network argument: their
 structure *is* the model (the masks, the bilinear energy).
 

@@ -98,8 +98,9 @@ class UNetDenoiser(nn.Module):
         self.downsample = nn.ModuleList(conv(a, b, 3, stride=2, padding=1) for a, b in zip(channels, channels[1:]))
         self.middle = _ResBlock(conv, channels[-1], channels[-1], embed_dim)
         self.up = nn.ModuleList(_ResBlock(conv, 2 * c, c, embed_dim) for c in channels)
-        self.upsample = nn.ModuleList(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv(b, a, 3, padding=1))
-                                      for a, b in zip(channels, channels[1:]))
+        self.upsample = nn.ModuleList(
+            nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv(b, a, 3, padding=1))
+            for a, b in zip(channels, channels[1:]))
         self.out = nn.Sequential(_norm(channels[0]), nn.SiLU(), conv(channels[0], self.image_shape[0], 3, padding=1))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:

@@ -155,3 +155,13 @@ def test_the_reverse_variance_measurement_stops_at_its_deadline_and_bounds_its_p
     gen._fit_reverse_variances(wide, None)
     grid = len(gen._variance_grid())
     assert ddpm._bound_chunk(4096) < 2 * grid and calls == [grid] * 40, calls  # so one row per pass
+
+
+@pytest.mark.parametrize("conditions", ["classes", "continuous"])
+def test_a_time_budget_works_with_conditions(conditions):
+    """The reverse-variance timing pass before training feeds the condition as training does."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = np.repeat([0, 1], 100) if conditions == "classes" else rng.normal(size=(200, 1))
+    gen = DDPM(width=16, depth=1, n_timesteps=50, n_sampling_steps=5, max_time=1.0, verbose=0, random_state=0)
+    assert np.isfinite(gen.fit(X, y).sample(10, y=y[:10])).all()

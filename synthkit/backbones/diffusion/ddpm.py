@@ -363,7 +363,7 @@ class DDPM(Generator):
         began = time.perf_counter()
         with torch.no_grad():
             self._denoiser(torch.zeros(m, d, device=device), torch.zeros(m, dtype=torch.long, device=device),
-                           None if c is None else c[:1].to(device).expand(m, -1))
+                           self._cond_input(None if c is None else c[:1].to(device).expand(m, -1)))
         return (time.perf_counter() - began) * n / m
 
     def _fit_reverse_variances(self, X: torch.Tensor, c: torch.Tensor | None, deadline: float | None = None) -> None:

@@ -98,8 +98,10 @@ class Generator(BaseEstimator):
     likelihood: ClassVar[str | None] = None
     standardize: ClassVar[bool] = True
     default_steps: ClassVar[int] = 3000
-    #: rows per chunk in sample / score_samples (bounds memory)
+    #: rows per chunk in sample / score_samples (bounds memory): at most this many, and at most
+    #: ``inference_values / n_features_in_`` (wide rows such as images through a conv network)
     inference_batch_size: ClassVar[int] = 4096
+    inference_values: ClassVar[int] = 2**20
 
     @property
     def _stopping_warmup(self) -> float:
@@ -229,6 +231,12 @@ class Generator(BaseEstimator):
         return idx
 
     # ------------------------------------------------------------------ public API
+    @property
+    def _inference_rows(self) -> int:
+        """Rows per chunk in inference passes (see ``inference_batch_size``)."""
+        width = max(int(getattr(self, "n_features_in_", 1)), 1)
+        return max(1, min(self.inference_batch_size, self.inference_values // width))
+
     def fit(self, X, y=None, *, resume: bool = False):
         """Fit the generator to rows ``X`` (optionally conditional on ``y``).
 
@@ -286,8 +294,9 @@ class Generator(BaseEstimator):
         c = self._encode_condition(y, n_samples, fit=False)
         chunks = []
         with seeded(seed, self._device()), torch.no_grad():
-            for lo in range(0, n_samples, self.inference_batch_size):
-                hi = min(lo + self.inference_batch_size, n_samples)
+            step = self._inference_rows
+            for lo in range(0, n_samples, step):
+                hi = min(lo + step, n_samples)
                 cc = None if c is None else c[lo:hi].to(self._device())
                 chunks.append(self._sample(hi - lo, cc).float().cpu())
         Z = torch.cat(chunks).numpy().astype(np.float64) if chunks else np.zeros((0, self.n_features_in_))
@@ -338,9 +347,10 @@ class Generator(BaseEstimator):
     def _score(self, X: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
         out = []
         with seeded(0, self._device()), torch.no_grad():
-            for lo in range(0, len(X), self.inference_batch_size):
-                xb = X[lo : lo + self.inference_batch_size].to(self._device())
-                cb = None if c is None else c[lo : lo + self.inference_batch_size].to(self._device())
+            step = self._inference_rows
+            for lo in range(0, len(X), step):
+                xb = X[lo : lo + step].to(self._device())
+                cb = None if c is None else c[lo : lo + step].to(self._device())
                 out.append(self._log_prob(xb, cb).double().cpu())
         return torch.cat(out).numpy()
 

@@ -143,3 +143,18 @@ def test_kill_and_resume_from_the_command_line(tmp_path):
 
     model = synthkit.load(tmp_path / "m")
     assert model.n_epochs_ == done + 2
+
+
+def test_inference_chunks_shrink_with_the_row_width():
+    """Wide rows (images) go through sample / score_samples in chunks of at most
+    ``inference_values / width`` rows; narrow rows keep ``inference_batch_size``."""
+    X = np.random.default_rng(0).normal(size=(40, 4096)).astype(np.float32)
+    vae = VAE(hidden_dims=(8,), latent_dim=2, max_epochs=1, verbose=0, random_state=0).fit(X)
+    sizes = []
+    sample, log_prob = vae._sample, vae._log_prob
+    vae._sample = lambda n, c: sizes.append(n) or sample(n, c)
+    vae._log_prob = lambda x, c: sizes.append(len(x)) or log_prob(x, c)
+    assert vae.sample(600).shape == (600, 4096) and vae.score_samples(np.repeat(X, 15, axis=0)).shape == (600,)
+    rows = VAE.inference_values // 4096
+    assert sizes == [rows, rows, 600 - 2 * rows] * 2, sizes
+    assert VAE(max_epochs=1, verbose=0).fit(X[:, :8])._inference_rows == VAE.inference_batch_size

@@ -363,8 +363,8 @@ class GAN(Generator):
     def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
         critic, device, out = self.modules_["critic"], self._device(), []
         with torch.no_grad():
-            for lo in range(0, len(x), self.inference_batch_size):
-                hi = lo + self.inference_batch_size
+            for lo in range(0, len(x), self._inference_rows):
+                hi = lo + self._inference_rows
                 out.append(critic(x[lo:hi].to(device), None if c is None else c[lo:hi].to(device)).double().cpu())
         return torch.cat(out).numpy()
 

@@ -199,9 +199,10 @@ class TrainingLoop:
                 modules[name].load_state_dict(avg.module.state_dict())
         modules.eval()
         losses = []
-        for lo in range(0, len(X), est.inference_batch_size):
-            cb = None if c is None else c[lo : lo + est.inference_batch_size]
-            losses.append(est._validation_loss(X[lo : lo + est.inference_batch_size], cb))
+        step = est._inference_rows
+        for lo in range(0, len(X), step):
+            cb = None if c is None else c[lo : lo + step]
+            losses.append(est._validation_loss(X[lo : lo + step], cb))
         if saved is not None:
             modules.load_state_dict(saved)
         modules.train()

@@ -104,6 +104,12 @@ class Generator(BaseEstimator):
     inference_values: ClassVar[int] = 2**20
 
     @property
+    def _inference_rows(self) -> int:
+        """Rows per chunk in inference passes (see ``inference_batch_size``)."""
+        width = max(int(getattr(self, "n_features_in_", 1)), 1)
+        return max(1, min(self.inference_batch_size, self.inference_values // width))
+
+    @property
     def _stopping_warmup(self) -> float:
         """Share of the budget (``step.progress``) before early stopping watches the validation loss."""
         return 0.0
@@ -231,12 +237,6 @@ class Generator(BaseEstimator):
         return idx
 
     # ------------------------------------------------------------------ public API
-    @property
-    def _inference_rows(self) -> int:
-        """Rows per chunk in inference passes (see ``inference_batch_size``)."""
-        width = max(int(getattr(self, "n_features_in_", 1)), 1)
-        return max(1, min(self.inference_batch_size, self.inference_values // width))
-
     def fit(self, X, y=None, *, resume: bool = False):
         """Fit the generator to rows ``X`` (optionally conditional on ``y``).
 

@@ -361,10 +361,10 @@ class GAN(Generator):
         return self._critic(x, self._encode_condition(y, len(x), fit=False))
 
     def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
-        critic, device, out = self.modules_["critic"], self._device(), []
+        critic, device, out, step = self.modules_["critic"], self._device(), [], self._inference_rows
         with torch.no_grad():
-            for lo in range(0, len(x), self._inference_rows):
-                hi = lo + self._inference_rows
+            for lo in range(0, len(x), step):
+                hi = lo + step
                 out.append(critic(x[lo:hi].to(device), None if c is None else c[lo:hi].to(device)).double().cpu())
         return torch.cat(out).numpy()
 

@@ -74,6 +74,16 @@ def _channels(channels) -> tuple[int, ...]:
     return widths
 
 
+def _coarsest(image_shape: tuple[int, ...], channels: tuple[int, ...]) -> tuple[int, ...]:
+    """Spatial sizes after ``len(channels) - 1`` exact halvings (generator, U-Net); every size
+    must be divisible by ``2 ** (len(channels) - 1)``."""
+    factor = 2 ** (len(channels) - 1)
+    if any(s % factor for s in image_shape[1:]):
+        raise ValueError(f"the spatial sizes {image_shape[1:]} must be divisible by {factor} "
+                         f"for {len(channels)} channel widths; give fewer channels.")
+    return tuple(s // factor for s in image_shape[1:])
+
+
 class ConvCritic(nn.Module):
     """``f(x, c) -> (n,)``: a convolutional critic (GAN) or energy (EBM) on rows holding images.
 
@@ -154,11 +164,7 @@ class ConvGenerator(nn.Module):
         super().__init__()
         self.image_shape = _image_shape(image_shape, out_features)
         channels = _channels(channels)
-        factor = 2 ** (len(channels) - 1)
-        if any(s % factor for s in self.image_shape[1:]):
-            raise ValueError(f"the spatial sizes {self.image_shape[1:]} must be divisible by {factor} "
-                             f"for {len(channels)} channel widths; give fewer channels.")
-        self.start = (channels[-1], *(s // factor for s in self.image_shape[1:]))
+        self.start = (channels[-1], *_coarsest(self.image_shape, channels))
         conv = _CONV[len(self.image_shape) - 1]
         self.project = nn.Sequential(nn.Linear(in_features + condition_dim, math.prod(self.start)),
                                      make_activation(activation))

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from synthkit.nn.conv import _CONV, _channels, _image_shape
+from synthkit.nn.conv import _CONV, _channels, _coarsest, _image_shape
 from synthkit.nn.embeddings import SinusoidalEmbedding
 from synthkit.nn.networks import register_network
 
@@ -83,10 +83,7 @@ class UNetDenoiser(nn.Module):
                              f"in_features={in_features}.")
         self.image_shape = _image_shape(image_shape, in_features)
         channels = _channels(channels)
-        factor = 2 ** (len(channels) - 1)
-        if any(s % factor for s in self.image_shape[1:]):
-            raise ValueError(f"the spatial sizes {self.image_shape[1:]} must be divisible by {factor} for "
-                             f"{len(channels)} channel widths; give fewer channels.")
+        _coarsest(self.image_shape, channels)  # the U-Net halves every size len(channels) - 1 times
         conv = _CONV[len(self.image_shape) - 1]
         embed_dim = 4 * channels[0]
         self.time_scale = 1000.0 / n_timesteps

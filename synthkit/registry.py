@@ -72,7 +72,8 @@ for _name, _target, _help in [
     ("ebm", "synthkit.backbones.ebm:EBM",
      "Energy-based model trained with short-run Langevin MCMC and a replay buffer (Du & Mordatch 2019); score = -energy."),
     ("rbm", "synthkit.backbones.rbm:RBM",
-     "Restricted Boltzmann machine (Gaussian/Bernoulli visible units, CD-k / PCD) or deep belief net; score = -free energy."),
+     "Restricted Boltzmann machine (softmax units on quantile bins / Gaussian / Bernoulli; exact with few hidden "
+     "units, else CD-k / PCD) or deep belief net; score = exact log p or -free energy."),
     ("sequence", "synthkit.backbones.sequence:SequenceModel",
      "Autoregressive GRU / causal transformer over token-id sequences (SMILES, SELFIES, codes); exact log-likelihood."),
 ]:

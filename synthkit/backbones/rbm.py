@@ -274,10 +274,11 @@ class RBM(Generator):
             )
         for j in cats:
             x = X[:, j]
-            if (x != np.round(x)).any() or x.min() < 0:
-                bad = x[(x != np.round(x)) | (x < 0)][0]
+            wrong = np.flatnonzero((x != np.round(x)) | (x < 0))
+            if wrong.size:
                 raise ValueError(
-                    f"categorical_features column {j} must hold non-negative integer codes, got {float(bad)!r} (row {int(np.flatnonzero(x == bad)[0])})."
+                    f"categorical_features column {j} must hold non-negative integer codes, "
+                    f"got {float(x[wrong[0]])!r} (row {int(wrong[0])})."
                 )
             if not fitting and x.max() >= self.n_categories_[cats.index(j)]:
                 raise ValueError(

@@ -155,7 +155,8 @@ def test_invalid_parameters_raise(data):
     for bad in (dict(visible="poisson"), dict(k=0), dict(hidden_layers=(8, 0)), dict(min_std=0.0),
                 dict(sampling_init="buffer"), dict(n_gibbs_steps=-1), dict(exact="yes"),
                 dict(exact=True, n_hidden=17), dict(exact=True, hidden_layers=(4, 4)), dict(init_std=0),
-                dict(n_bins=1), dict(n_bins=2.5), dict(n_bins="auto"), dict(categorical_features=[2]), dict(categorical_features=[0, 0])):
+                dict(n_bins=1), dict(n_bins=2.5), dict(n_bins="auto"), dict(categorical_features=[2]),
+                dict(categorical_features=[0, 0])):
         with pytest.raises(ValueError):
             RBM(max_epochs=1, verbose=0, **bad).fit(X)
 

@@ -309,22 +309,18 @@ class RBM(Generator):
 
     def _learn_data(self, X):
         conts = self._conts()
+        self.n_categories_ = [int(X[:, j].max()) + 1 for j in self._cats()]
+        # About 32 training rows per bin, 8 to 64 bins: every bin's weights are learned from its
+        # own rows (the units know no order between bins).
+        n_bins = int(self.n_bins) if self.n_bins is not None else min(64, max(8, len(X) // 32))
         self.visible_ = self.visible
         if self.visible == "auto":
-            bins = int(self.n_bins) if self.n_bins is not None else self._auto_bins(len(X))
-            units = len(conts) * bins + sum(int(X[:, j].max()) + 1 for j in self._cats())
+            units = len(conts) * n_bins + sum(self.n_categories_)
             self.visible_ = "softmax" if len(X) >= SOFTMAX_MIN_ROWS and units <= SOFTMAX_MAX_UNITS else "gaussian"
-        self.n_categories_ = [int(X[:, j].max()) + 1 for j in self._cats()]
         self.binary_data_ = bool(self.visible_ == "bernoulli" and np.isin(X[:, conts], (0.0, 1.0)).all())
         if self.visible_ == "softmax":
-            # About 32 training rows per bin, 8 to 64 bins: every bin's weights are learned from its
-            # own rows (the units know no order between bins).
-            self.n_bins_ = int(self.n_bins) if self.n_bins is not None else self._auto_bins(len(X))
-            self.bin_cuts_, self.tail_rates_ = fit_quantile_bins(X[:, conts], self.n_bins_)
-
-    @staticmethod
-    def _auto_bins(n_rows: int) -> int:
-        return min(64, max(8, n_rows // 32))
+            self.n_bins_ = n_bins
+            self.bin_cuts_, self.tail_rates_ = fit_quantile_bins(X[:, conts], n_bins)
 
     # ---------------------------------------------------------- visible layout
     # The first RBM sees [real-valued columns (Gaussian / Bernoulli units), one-hot blocks of

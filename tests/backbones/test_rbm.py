@@ -343,3 +343,17 @@ def test_auto_visible_units_follow_the_data_size():
     assert chosen(1023, 2)[0] == "gaussian" and chosen(1023, 2)[2]
     assert chosen(2000, 64)[0] == "gaussian"  # 64 columns x 62 bins: too many softmax units
     assert chosen(2000, 64, n_bins=16)[0] == "softmax"
+
+
+@pytest.mark.parametrize("visible", ["softmax", "gaussian"])
+def test_softmax_units_survive_save_and_load(data, visible, tmp_path):
+    X, y, _, _ = data
+    Xc = np.c_[X, y]
+    rbm = RBM(visible=visible, categorical_features=[2], n_hidden=6, max_epochs=5, verbose=0, random_state=0).fit(Xc)
+    rbm.save(tmp_path / "rbm")
+    import synthkit
+
+    same = synthkit.load(tmp_path / "rbm")
+    assert same.visible_ == visible
+    np.testing.assert_array_equal(same.sample(50, random_state=1), rbm.sample(50, random_state=1))
+    np.testing.assert_allclose(same.score_samples(Xc[:20]), rbm.score_samples(Xc[:20]))

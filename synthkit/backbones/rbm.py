@@ -303,7 +303,9 @@ class RBM(Generator):
 
     def _standardize_mask(self):
         mask = np.zeros(self.n_features_in_, dtype=bool)
-        if getattr(self, "visible_", self.visible) in ("gaussian", "auto"):  # "auto" before fit: as Gaussian
+        # Softmax units see standardized columns too: the bins are the same (quantiles follow an
+        # affine map), and float32 keeps its precision on columns far from zero (e.g. timestamps).
+        if getattr(self, "visible_", self.visible) != "bernoulli":
             mask[self._conts()] = True
         return mask
 
@@ -318,9 +320,12 @@ class RBM(Generator):
             units = len(conts) * n_bins + sum(self.n_categories_)
             self.visible_ = "softmax" if len(X) >= SOFTMAX_MIN_ROWS and units <= SOFTMAX_MAX_UNITS else "gaussian"
         self.binary_data_ = bool(self.visible_ == "bernoulli" and np.isin(X[:, conts], (0.0, 1.0)).all())
-        if self.visible_ == "softmax":
+        if self.visible_ == "softmax":  # cut the columns as the base will standardize them
+            Z = X[:, conts]
+            scale = Z.std(0)
+            Z = (Z - Z.mean(0)) / np.where(scale > 1e-12, scale, 1.0)
             self.n_bins_ = n_bins
-            self.bin_cuts_, self.tail_rates_ = fit_quantile_bins(X[:, conts], n_bins)
+            self.bin_cuts_, self.tail_rates_ = fit_quantile_bins(Z, n_bins)
 
     # ---------------------------------------------------------- visible layout
     # The first RBM sees [real-valued columns (Gaussian / Bernoulli units), one-hot blocks of

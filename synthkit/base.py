@@ -252,10 +252,7 @@ class Generator(BaseEstimator):
         X = self._validate_X(X, reset=True)
         c = self._encode_condition(y, len(X), fit=True)
         self._learn_data(X)
-        mask = self._standardize_mask()
-        scale = X.std(0)
-        self.mean_ = np.where(mask, X.mean(0), 0.0)
-        self.scale_ = np.where(mask & (scale > 1e-12), scale, 1.0)
+        self.mean_, self.scale_ = standardization(X, self._standardize_mask())
         X = (X - self.mean_) / self.scale_
         self._resume = resume
         start = time.perf_counter()
@@ -414,6 +411,13 @@ class Generator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def standardization(X: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column ``(mean, scale)`` that map the ``mask`` columns of ``X`` to zero mean and unit
+    variance (constant columns keep scale 1) and leave the others as they are."""
+    scale = X.std(0)
+    return np.where(mask, X.mean(0), 0.0), np.where(mask & (scale > 1e-12), scale, 1.0)
 
 
 def _all_numbers(X: np.ndarray) -> bool:

@@ -42,7 +42,7 @@ from torch.nn import functional as F
 
 from synthkit.backbones.ebm import ReplayBuffer
 from synthkit.backbones.quantile_bins import QuantileBins, fit_quantile_bins
-from synthkit.base import Generator
+from synthkit.base import Generator, standardization
 
 VISIBLE_TYPES = ("auto", "softmax", "gaussian", "bernoulli")
 #: ``visible="auto"`` picks softmax units when every continuous column gets at least 32 bins of
@@ -321,11 +321,9 @@ class RBM(Generator):
             self.visible_ = "softmax" if len(X) >= SOFTMAX_MIN_ROWS and units <= SOFTMAX_MAX_UNITS else "gaussian"
         self.binary_data_ = bool(self.visible_ == "bernoulli" and np.isin(X[:, conts], (0.0, 1.0)).all())
         if self.visible_ == "softmax":  # cut the columns as the base will standardize them
-            Z = X[:, conts]
-            scale = Z.std(0)
-            Z = (Z - Z.mean(0)) / np.where(scale > 1e-12, scale, 1.0)
+            mean, scale = standardization(X, self._standardize_mask())
             self.n_bins_ = n_bins
-            self.bin_cuts_, self.tail_rates_ = fit_quantile_bins(Z, n_bins)
+            self.bin_cuts_, self.tail_rates_ = fit_quantile_bins(((X - mean) / scale)[:, conts], n_bins)
 
     # ---------------------------------------------------------- visible layout
     # The first RBM sees [real-valued columns (Gaussian / Bernoulli units), one-hot blocks of
@@ -377,10 +375,9 @@ class RBM(Generator):
     # ------------------------------------------------------------------ networks
     def _build(self):
         self.exact_ = bool(self._enumerable() if self.exact is None else self.exact)
-        sizes = [self.n_features_in_, *self._widths()]
+        sizes = [self._n_real(), *self._widths()]
         k = self.condition_dim_
         modules = {}
-        sizes[0] = self._n_real()
         if self.visible_ == "softmax":
             modules["bins"] = QuantileBins(self.bin_cuts_, self.tail_rates_)
         for l, (n_vis, n_hid) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -686,16 +683,13 @@ class RBMLayer(nn.Module):
         if not self.n_groups:
             return mean, draw
         logits = self._group_logits(act)
-        probs = torch.zeros_like(act[..., r:])
-        flat = self.group_index[self.group_mask] - r
-        probs[..., flat] = torch.softmax(logits, -1)[..., self.group_mask]
+        probs = torch.softmax(logits, -1)[..., self.group_mask]  # the mask's order is the layout's
         return torch.cat([mean, probs], -1), torch.cat([draw, self._one_hot(_gumbel_argmax(logits))], -1)
 
     def _one_hot(self, codes: torch.Tensor) -> torch.Tensor:
         """``(..., n_groups)`` category codes -> the softmax units' one-hot block."""
-        out = torch.zeros(*codes.shape[:-1], sum(self.softmax_sizes), device=codes.device)
-        cols = self.group_index.gather(1, codes.reshape(-1, self.n_groups).T).T - self.n_real
-        return out.view(-1, out.shape[-1]).scatter_(1, cols, 1.0).view(out.shape)
+        one_hot = F.one_hot(codes, self.group_mask.shape[1])  # (..., n_groups, longest)
+        return one_hot[..., self.group_mask.to(codes.device)].float()
 
     def codes(self, v: torch.Tensor) -> torch.Tensor:
         """The category of every softmax unit of one-hot rows ``v``: ``(..., n_groups)``."""
@@ -767,10 +761,6 @@ class RBMLayer(nn.Module):
             idx = torch.cat([_gumbel_argmax(self.hidden_logits(part)) for part in self._chunks(c)])
         return hs[idx.to(hs.device)]
 
-    @torch.no_grad()
-    def sample_exact(self, n: int, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Independent draws: ``h`` from its marginal ``p(h)``, then ``v ~ p(v | h)``."""
-        return self.sample_v_given_h(self.sample_hidden(n, c), c)[1]
 
 
 class _LayerRun:

@@ -63,13 +63,18 @@ def bas():
     return patterns, patterns[np.random.default_rng(0).integers(len(patterns), size=500)]
 
 
-@pytest.mark.parametrize("gaussian", [False, True])
-def test_free_energy_is_the_exact_marginal_over_hidden_units(gaussian):
+def _random_layer(*args, **kwargs):
     torch.manual_seed(0)
-    rbm = RBMLayer(3, 4, condition_dim=2, gaussian=gaussian, learn_variance=gaussian)
+    rbm = RBMLayer(*args, **kwargs)
     with torch.no_grad():
         for p in rbm.parameters():
             p.normal_(0, 0.7)
+    return rbm
+
+
+@pytest.mark.parametrize("gaussian", [False, True])
+def test_free_energy_is_the_exact_marginal_over_hidden_units(gaussian):
+    rbm = _random_layer(3, 4, condition_dim=2, gaussian=gaussian, learn_variance=gaussian)
     v = torch.randn(5, 3) if gaussian else torch.bernoulli(torch.full((5, 3), 0.5))
     c = torch.randn(5, 2)
     hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4)))  # all 16 hidden states
@@ -226,15 +231,6 @@ def test_exact_sampling_with_continuous_conditions(visible):
 
 
 # ---------------------------------------------------------------- softmax visible units
-def _random_layer(*args, **kwargs):
-    torch.manual_seed(0)
-    rbm = RBMLayer(*args, **kwargs)
-    with torch.no_grad():
-        for p in rbm.parameters():
-            p.normal_(0, 0.7)
-    return rbm
-
-
 @pytest.mark.parametrize("gaussian", [False, True])
 def test_softmax_units_free_energy_and_partition_function_are_exact(gaussian):
     """Real units beside a 3-way and a 2-way softmax unit: F(v) is minus the log of the

@@ -37,6 +37,9 @@ training). For the two-sample test every model's samples are put on the 17 level
 compared with the real held-out digits, scaled to [0, 1]: the test asks whether the samples
 are digits, not whether their sub-level noise is uniform.
 
+The table also has a row for a shipped non-default variant of a family (``VARIANTS``):
+``flow:cnf``, the continuous normalizing flow trained by flow matching.
+
 With ``--image-networks`` the table gains digits rows for the families whose networks can
 be convolutional (``ebm+conv``: a conv energy; ``gan+conv``: a conv critic and generator;
 ``diffusion+conv``: a U-Net denoiser; :mod:`synthkit.nn.conv` and :mod:`synthkit.nn.unet`,
@@ -84,6 +87,8 @@ N_KNOTS = 1000
 IMAGE_NETWORK_ARGUMENTS = {"ebm": ("energy_network",), "gan": ("critic_network", "generator_network"),
                            "diffusion": ("denoiser_network",)}
 DIGITS_SHAPE = [1, 8, 8]
+#: rows "<backbone>:<variant>" of the default table: a family with non-default parameters
+VARIANTS = {"flow:cnf": {"flow": "cnf"}}
 
 
 class NormalScores:
@@ -161,9 +166,12 @@ def perturbed_reference(X: np.ndarray, Xte: np.ndarray, share: float = 0.05, see
 
 
 def run_one(name: str, X: np.ndarray, Xte: np.ndarray, max_time: float, seed: int, digits: bool = False) -> dict:
+    variant = dict(VARIANTS.get(name, {}))
+    name = name.partition(":")[0]
     name, _, network = name.partition("+")  # "ebm+conv": the EBM with the registered "conv" networks
     params = {argument: {"name": network, "image_shape": DIGITS_SHAPE}
               for argument in IMAGE_NETWORK_ARGUMENTS.get(name, ()) if network}
+    params.update(variant)
     form = DIGITS_FORM.get(name, "normal_scores") if digits else None
     scores = NormalScores(X) if form == "normal_scores" else None
     if scores is not None:
@@ -214,7 +222,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-time", type=float, default=30.0, help="seconds per fit")
     parser.add_argument("--datasets", nargs="+", default=[*TOY, "digits"])
-    parser.add_argument("--backbones", nargs="+", default=None, help="default: every flat-vector backbone + gmm")
+    parser.add_argument("--backbones", nargs="+", default=None,
+                        help=f"default: every flat-vector backbone, {', '.join(VARIANTS)} and gmm")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--image-networks", action="store_true",
                         help="add digits rows ebm+conv, gan+conv and diffusion+conv (convolutional networks)")
@@ -223,7 +232,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.max_time, args.datasets = 3.0, ["moons", "digits"]
-    names = args.backbones or [n for n in synthkit.list_backbones() if n != "sequence"] + ["gmm"]
+    names = args.backbones or [n for n in synthkit.list_backbones() if n != "sequence"] + [*VARIANTS, "gmm"]
     if args.image_networks:
         names += [f"{n}+conv" for n in IMAGE_NETWORK_ARGUMENTS if f"{n}+conv" not in names]
     print(f"torch threads: {torch.get_num_threads()}, budget {args.max_time:.0f} s per fit", flush=True)

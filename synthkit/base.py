@@ -110,6 +110,11 @@ class Generator(BaseEstimator):
         return max(1, min(self.inference_batch_size, self.inference_values // width))
 
     @property
+    def _ema_decay(self) -> float | None:
+        """The weight-averaging decay training uses (``ema_decay``; a family may resolve ``None``)."""
+        return self.ema_decay
+
+    @property
     def _stopping_warmup(self) -> float:
         """Share of the budget (``step.progress``) before early stopping watches the validation loss."""
         return 0.0

@@ -66,7 +66,7 @@ for _name, _target, _help in [
     ("gan", "synthkit.backbones.gan:GAN",
      "GAN: non-saturating loss with R1 penalty (Mescheder et al. 2018), or WGAN-GP / hinge; no likelihood."),
     ("flow", "synthkit.backbones.flow:NormalizingFlow",
-     "Neural spline / masked autoregressive flow (zuko); exact log-likelihood."),
+     "Neural spline / masked autoregressive / continuous (flow matching) flow (zuko); exact log-likelihood."),
     ("diffusion", "synthkit.backbones.diffusion:DDPM",
      "Denoising diffusion (Ho et al. 2020) with DDIM sampling and classifier-free guidance; score = ELBO."),
     ("ebm", "synthkit.backbones.ebm:EBM",

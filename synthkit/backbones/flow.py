@@ -10,10 +10,16 @@ and safetensors persistence apply unchanged) and that supports context (conditio
 natively. We chose it over nflows (unmaintained since 2022) and over writing our own
 spline code.
 
+A fourth kind, ``"cnf"``, is a continuous normalizing flow (zuko's free-form Jacobian
+transform) trained by flow matching (:mod:`synthkit.backbones.flow_matching`).
+
 References:
     Dinh, Sohl-Dickstein & Bengio, "Density estimation using Real NVP", ICLR 2017.
     Papamakarios, Pavlakou & Murray, "Masked Autoregressive Flow for Density Estimation", NeurIPS 2017.
     Durkan, Bekasov, Murray & Papamakarios, "Neural Spline Flows", NeurIPS 2019.
+    Grathwohl et al., "FFJORD: Free-form Continuous Dynamics for Scalable Reversible Generative
+    Models", ICLR 2019.
+    Lipman, Chen, Ben-Hamu, Nickel & Le, "Flow Matching for Generative Modeling", ICLR 2023.
 """
 
 from __future__ import annotations
@@ -23,28 +29,55 @@ import torch
 from torch import nn
 
 from synthkit.base import Generator
+from synthkit.backbones.flow_matching import flow_matching_loss
 from synthkit.nn.networks import build_network, check_output, list_networks
 
-FLOWS = ("nsf", "maf", "realnvp")
+FLOWS = ("nsf", "maf", "realnvp", "cnf")
+#: default ``hidden_dims`` of the transforms' conditioners and of the CNF's velocity network
+HIDDEN_DIMS = {"cnf": (256, 256)}
+DEFAULT_HIDDEN_DIMS = (128, 128)
+#: the CNF's weight averaging when ``ema_decay`` is None (the discrete flows average none)
+CNF_EMA_DECAY = 0.999
+#: the CNF's time features (``cos`` and ``sin`` of ``pi k t``, k = 1..8) and ODE tolerances
+CNF_TIME_FREQUENCIES = 8
+CNF_ATOL, CNF_RTOL = 1e-5, 1e-4
 
 
 class NormalizingFlow(Generator):
-    """Neural spline flow (default), masked autoregressive flow, or RealNVP.
+    """Neural spline flow, masked autoregressive flow, RealNVP, or a continuous flow.
 
     ``score_samples`` is the exact log-density (``likelihood = "exact"``). Conditions
     (one-hot classes or continuous values) are the flow's context: every transform's
-    hyper-network sees them.
+    hyper-network (the CNF's velocity network) sees them.
+
+    The discrete flows are trained by maximum likelihood. ``"cnf"`` is trained by flow
+    matching (:mod:`synthkit.backbones.flow_matching`): a regression of its velocity field,
+    no ODE solve per step; ``score_samples`` and ``sample`` solve the ODE (adaptive
+    Dormand-Prince, tolerances ``CNF_ATOL`` / ``CNF_RTOL``), the log-density with the exact
+    trace of the velocity's Jacobian (one backward pass per column and solver stage, so
+    scoring costs about ``d`` times sampling). With early stopping its validation loss is the
+    flow-matching loss on fixed noise.
+
+    Which to use: the NSF (default) scores rows fast (about 16,000 rows/s on 30 columns and
+    4,800 on 64, one CPU thread) and is the better fit on low-dimensional data (on 2-D toy
+    sets, 30 s: two-sample AUC about 0.55 against 0.59-0.73 for the CNF). The CNF samples
+    faster (2,200-2,500 rows/s against 330-610) and its samples are better on wide rows (digits,
+    64 columns, 30 s on 2 cores: 0.82-0.87 against 0.93-0.96) but its exact scoring is slow
+    (22-140 rows/s on those widths): use it to generate, less to score.
 
     Args:
         flow: ``"nsf"`` (monotonic rational-quadratic splines in autoregressive
-            transforms), ``"maf"`` (affine autoregressive), or ``"realnvp"`` (affine coupling;
-            fastest sampling); or any other flow network (:mod:`synthkit.nn.networks`, role
+            transforms), ``"maf"`` (affine autoregressive), ``"realnvp"`` (affine coupling;
+            fastest sampling of the discrete flows), ``"cnf"`` (continuous, flow matching);
+            or any other flow network (:mod:`synthkit.nn.networks`, role
             ``"flow"``): a module or factory whose call ``f(c)`` (``f()`` without a condition)
             returns a distribution over rows with ``log_prob`` and ``rsample``/``sample``, as
             zuko's flows do (e.g. ``lambda in_features, condition_dim, **_:
             zuko.flows.NICE(in_features, condition_dim)``); the options below are then unused.
-        n_transforms: number of stacked transforms (orderings alternate/permute between them).
-        hidden_dims: hidden widths of each transform's conditioner network.
+        n_transforms: number of stacked transforms (orderings alternate/permute between
+            them; not ``"cnf"``).
+        hidden_dims: hidden widths of each transform's conditioner network, or of the CNF's
+            velocity network (``None``: (128, 128), and (256, 256) for ``"cnf"``).
         bins: spline bins (``"nsf"`` only).
         passes: sequential passes of an autoregressive transform's inverse (``"nsf"``,
             ``"maf"``): the columns form this many blocks, each conditioned on the blocks
@@ -54,7 +87,8 @@ class NormalizingFlow(Generator):
             (64 columns, 30 s, one thread) 16 passes sampled 300 rows/s against 73 for
             full autoregression, at the same two-sample AUC (0.94) and a held-out
             log-likelihood of 49.0 against 54.6 nats; 4 passes: 1,230 rows/s, 41.9 nats.
-        **training: see :class:`synthkit.Generator`.
+        **training: see :class:`synthkit.Generator`; ``ema_decay=None`` averages the CNF's
+            weights with decay 0.999 (the discrete flows' not at all).
 
     Example:
         >>> import numpy as np
@@ -72,7 +106,7 @@ class NormalizingFlow(Generator):
         *,
         flow="nsf",
         n_transforms=5,
-        hidden_dims=(128, 128),
+        hidden_dims=None,
         bins=8,
         passes=16,
         max_epochs=None,
@@ -92,11 +126,23 @@ class NormalizingFlow(Generator):
     ):
         self._store_params(locals())
 
+    @property
+    def _ema_decay(self) -> float | None:
+        if self.ema_decay is None and getattr(self, "flow_", None) == "cnf":
+            return CNF_EMA_DECAY
+        return self.ema_decay
+
     def _build(self):
         import zuko
 
         d, k = self.n_features_in_, self.condition_dim_
-        if self.flow not in FLOWS:
+        self.flow_ = self.flow if isinstance(self.flow, str) else "network"
+        hidden = tuple(HIDDEN_DIMS.get(self.flow_, DEFAULT_HIDDEN_DIMS) if self.hidden_dims is None
+                       else self.hidden_dims)
+        if self.flow_ == "cnf":
+            return {"flow": zuko.flows.CNF(d, k, freqs=CNF_TIME_FREQUENCIES, atol=CNF_ATOL, rtol=CNF_RTOL,
+                                           hidden_features=hidden)}
+        if self.flow_ not in FLOWS:
             if isinstance(self.flow, str) and self.flow not in list_networks("flow"):
                 raise ValueError(f"flow must be one of {FLOWS} or a registered flow network "
                                  f"({list_networks('flow')}), got {self.flow!r}.")
@@ -106,15 +152,15 @@ class NormalizingFlow(Generator):
             return {"flow": net}
         if int(self.n_transforms) < 1:
             raise ValueError(f"n_transforms must be at least 1, got {self.n_transforms!r}.")
-        common = dict(context=k, transforms=int(self.n_transforms), hidden_features=tuple(self.hidden_dims))
+        common = dict(context=k, transforms=int(self.n_transforms), hidden_features=hidden)
         if self.passes is not None and (not isinstance(self.passes, (int, np.integer)) or self.passes < 1):
             raise ValueError(f"passes must be a positive integer or None, got {self.passes!r}.")
         passes = None if self.passes is None else min(int(self.passes), d)
-        if self.flow == "realnvp" and d == 1:
+        if self.flow_ == "realnvp" and d == 1:
             raise ValueError("flow='realnvp' needs at least 2 columns (coupling splits them); use 'nsf'.")
-        if self.flow == "nsf":
+        if self.flow_ == "nsf":
             net = zuko.flows.NSF(d, bins=int(self.bins), randperm=False, passes=passes, **common)
-        elif self.flow == "maf":
+        elif self.flow_ == "maf":
             net = zuko.flows.MAF(d, passes=passes, **common)
         else:
             net = zuko.flows.RealNVP(d, **common)
@@ -127,10 +173,24 @@ class NormalizingFlow(Generator):
     def _log_prob(self, x, c):
         return self._distribution(c, len(x)).log_prob(x)
 
+    def _velocity(self, c: torch.Tensor | None):
+        """The CNF's velocity ``v(t, x)`` (one time per row) under condition ``c``."""
+        return lambda t, x: self.modules_["flow"].transform.f(t, x, c)
+
     def _training_step(self, x, c, step):
+        if self.flow_ == "cnf":
+            loss = flow_matching_loss(self._velocity(c), x).mean()
+            step(loss)
+            return {"flow_matching": loss.item()}
         loss = -self._log_prob(x, c).mean()
         step(loss)
         return {"nll": loss.item()}
+
+    def _validation_loss(self, x, c):
+        if self.flow_ != "cnf":
+            return super()._validation_loss(x, c)
+        noise = torch.Generator(device=x.device).manual_seed(0)  # the same draws every epoch
+        return flow_matching_loss(self._velocity(c), x, generator=noise)
 
     def _sample(self, n, c):
         dist = self._distribution(c, n)

@@ -148,7 +148,7 @@ class TrainingLoop:
     # ------------------------------------------------------------------ shared by the loops
     def _averages(self, modules) -> dict | None:
         """EMA copies of ``ema_modules`` (``None`` without ``ema_decay``)."""
-        decay = self.est.ema_decay
+        decay = self.est._ema_decay
         if decay is None:
             return None
         return {name: AveragedModel(modules[name], multi_avg_fn=get_ema_multi_avg_fn(decay)) for name in self.ema_modules}

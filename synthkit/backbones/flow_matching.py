@@ -16,9 +16,10 @@ log-likelihood is exact by the instantaneous change of variables (both done by z
 Times are drawn logit-normal, ``t = sigmoid(u)``, ``u ~ N(0, 1)`` (Esser et al. 2024): more
 of the regression falls on the middle of the path, where the velocity is hardest to predict
 and the samples' structure is decided. On scikit-learn's digits (64 columns, 30 s on 2 CPU
-cores, seeds 0-2) it lowered the samples' two-sample AUC from 0.881-0.886 (uniform ``t``) to
-0.800-0.853, at a lower held-out log-likelihood (40-53 nats against 62-65): the ends of the
-path, which the likelihood is most sensitive to, get fewer draws.
+cores) it lowered the samples' two-sample AUC from 0.881-0.886 (uniform ``t``, seeds 0-2) to
+0.80-0.875 (twelve runs over seeds 0-2, mean 0.850), at a lower held-out log-likelihood
+(40-58 nats against 62-65): the ends of the path, which the likelihood is most sensitive to,
+get fewer draws.
 
 References:
     Chen, Rubanova, Bettencourt & Duvenaud, "Neural Ordinary Differential Equations", NeurIPS 2018.

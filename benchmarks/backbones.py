@@ -170,8 +170,8 @@ def closer_to_train(X: np.ndarray, S: np.ndarray, Xte: np.ndarray) -> float:
     """Share of the samples nearer to a training row than to any held-out row, with as many
     training rows as held-out ones (:func:`synthkit.privacy.dcr`; 0.5: no sign of copying)."""
     columns = [f"x{j}" for j in range(X.shape[1])]
-    frame = lambda A: pd.DataFrame(A, columns=columns)  # noqa: E731
-    return dcr(frame(X), frame(S), frame(Xte), kinds=dict.fromkeys(columns, "numeric"))["share_closer_to_train"]
+    train, synthetic, holdout = (pd.DataFrame(A, columns=columns) for A in (X, S, Xte))
+    return dcr(train, synthetic, holdout, kinds=dict.fromkeys(columns, "numeric"))["share_closer_to_train"]
 
 
 def perturbed_reference(X: np.ndarray, Xte: np.ndarray, share: float = 0.05, seed: int = 0) -> float:
@@ -233,8 +233,9 @@ def run_one(name: str, X: np.ndarray, Xte: np.ndarray, max_time: float, seed: in
     if digits:
         S, Xte = from_form(S, form), quantize(Xte)
     auc = c2st_auc(Xte, S) if len(S) > 10 else 1.0
-    return {"auc": auc, "dcr_share": closer_to_train(X_real, S, Xte), "loglik": ll, "likelihood": kind, "fit_s": fit_s, "rows_per_s": rate,
-            "nonfinite": int((~finite).sum()), "form": form}
+    share = closer_to_train(X_real, S, Xte) if len(S) > 10 else float("nan")
+    return {"auc": auc, "dcr_share": share, "loglik": ll, "likelihood": kind, "fit_s": fit_s,
+            "rows_per_s": rate, "nonfinite": int((~finite).sum()), "form": form}
 
 
 def main(argv=None) -> int:

@@ -25,8 +25,10 @@ Digits (17 grey levels) reach each family in the form its papers model images in
 
 * ``"levels"`` (autoregressive): the levels scaled to [0, 1]; MADE finds the 17 values of
   each column and models them with discretized logistics (PixelCNN++);
-* ``"codes"`` (VAE): level codes 0..16 as ``categorical_features``, a 17-way softmax per
-  pixel in the decoder (as PixelRNN's 256-way softmax);
+* ``"codes"`` (VAE, RBM): level codes 0..16 as ``categorical_features``, a 17-way softmax
+  per pixel in the decoder (as PixelRNN's 256-way softmax), a 17-way softmax visible unit
+  per pixel in the RBM (Salakhutdinov et al. 2007; on normal scores with Gaussian units
+  its two-sample AUC was 0.993 and its held-out log-likelihood 67.0, 30 s, three seeds);
 * ``"normal_scores"`` (every other family, and the mixture): dequantized,
   ``(pixel + u) / 17`` with ``u ~ U[0, 1)`` (Theis et al. 2016), then each pixel mapped to
   a standard normal through its training quantiles (:class:`NormalScores`, the quantile
@@ -45,8 +47,10 @@ training). For the two-sample test every model's samples are put on the 17 level
 compared with the real held-out digits, scaled to [0, 1]: the test asks whether the samples
 are digits, not whether their sub-level noise is uniform.
 
-The table also has a row for a shipped non-default variant of a family (``VARIANTS``):
-``flow:cnf``, the continuous normalizing flow trained by flow matching.
+The table also has a row for a shipped variant of a family that its defaults do not take
+everywhere (``VARIANTS``): ``flow:nsf``, the neural spline flow, which ``flow="auto"``
+takes on the 2-D sets but not on digits (there it takes the continuous flow) and the
+anomaly detector scores with everywhere.
 
 With ``--image-networks`` the table gains digits rows for the families whose networks can
 be convolutional (``ebm+conv``: a conv energy; ``gan+conv``: a conv critic and generator;
@@ -89,7 +93,7 @@ from synthkit.privacy import dcr
 TOY = ("eight_gaussians", "moons", "pinwheel")
 N_SAMPLES = 2000
 #: the form digits reach each family in (see the module docstring); default "normal_scores"
-DIGITS_FORM = {"autoregressive": "levels", "vae": "codes"}
+DIGITS_FORM = {"autoregressive": "levels", "vae": "codes", "rbm": "codes"}
 N_LEVELS = 17
 #: knots of the normal-scores transform
 N_KNOTS = 1000
@@ -98,7 +102,7 @@ IMAGE_NETWORK_ARGUMENTS = {"ebm": ("energy_network",), "gan": ("critic_network",
                            "diffusion": ("denoiser_network",)}
 DIGITS_SHAPE = [1, 8, 8]
 #: rows "<backbone>:<variant>" of the default table: a family with non-default parameters
-VARIANTS = {"flow:cnf": {"flow": "cnf"}}
+VARIANTS = {"flow:nsf": {"flow": "nsf"}}
 
 
 class NormalScores:

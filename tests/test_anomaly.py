@@ -156,6 +156,15 @@ def test_flow_has_no_feature_map_and_says_so():
         det.feature_scores(X)
 
 
+def test_flow_detector_scores_with_the_spline_flow_on_wide_data():
+    # flow="auto" would take the CNF on 1,000 rows of 32 columns; its exact scoring is far slower
+    X = np.random.default_rng(0).normal(size=(1000, 32))
+    params = {"max_epochs": 1, "batch_size": 1000, "hidden_dims": (8,), "n_transforms": 1}
+    assert GenerativeDetector("flow", backbone_params=params).fit(X).backbone_.flow_ == "nsf"
+    chosen = GenerativeDetector("flow", backbone_params={**params, "flow": "maf"}).fit(X[:50])
+    assert chosen.backbone_.flow_ == "maf"
+
+
 def test_every_landed_backbone_states_its_rules():
     for name in BACKBONES:
         rules = available_rules(synthkit.make_generator(name))

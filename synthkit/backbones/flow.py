@@ -75,10 +75,11 @@ class NormalizingFlow(Generator):
     default) takes the CNF on data of at least ``AUTO_CNF_MIN_FEATURES`` (32) columns and
     ``AUTO_CNF_MIN_ROWS`` (1,000) rows, the NSF otherwise. Where the cut lies, on 1,200
     training digits cut to their central 32 pixels, rows 2-7 (48) and all 64 (30 s, two
-    seeds; three for 64): two-sample AUC 0.788 / 0.768 / 0.823 for the CNF against
-    0.866 / 0.906 / 0.937 for the NSF, with the CNF's samples slightly nearer the training
-    digits (DCR share 0.575 / 0.555 / 0.557 against 0.565 / 0.520 / 0.533) and its held-out
-    log-likelihood lower (-10.7 / -4.0 / 29.2 against -6.4 / 17.6 / 35.0 nats); on 2-D
+    seeds; three for 64): two-sample AUC 0.788 / 0.768 / 0.810 for the CNF against
+    0.866 / 0.906 / 0.935 for the NSF, with the CNF's samples slightly nearer the training
+    digits (DCR share 0.575 / 0.555 / 0.566 against 0.565 / 0.520 / 0.523; a 10-component
+    Gaussian mixture's on 64: 0.558) and its held-out log-likelihood lower
+    (-10.7 / -4.0 / 11.4 against -6.4 / 17.6 / 31.2 nats); on 2-D
     sets the NSF is ahead (above). :class:`~synthkit.anomaly.GenerativeDetector` scores with
     the NSF unless told otherwise.
 

@@ -73,7 +73,13 @@ class RBM(Generator):
     against 0.58 / 0.55), and on the 64 columns of digits (1,200 rows) their held-out
     log-likelihood is lower (58 against 67). ``visible="auto"`` (the default) therefore
     takes softmax units from 1,024 rows on (32 bins of 32 rows) while the layer stays within
-    1,024 softmax units, and Gaussian units otherwise.
+    1,024 softmax units, and Gaussian units otherwise. Discrete columns are best given as
+    codes: digits' 17 grey levels as ``categorical_features`` (one 17-way unit per pixel)
+    reach a held-out log-likelihood of 86.0 nats with the default 12 hidden units (30 s,
+    three seeds; the highest of the backbones benchmark, a 10-component Gaussian mixture
+    50.6). Their samples are still far from digits (two-sample AUC 0.980): given ``h`` the
+    pixels are independent, so a sample draws every pixel on its own from the categorical
+    that one of the ``2^12`` hidden states sets for it.
 
     With Gaussian visible units (continuous columns, which the base standardizes) the
     energy is, after Cho et al. (2011),

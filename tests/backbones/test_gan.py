@@ -147,6 +147,19 @@ def test_rejection_sampling_needs_the_logistic_critic():
         GAN(loss="hinge", rejection_sampling=True, max_epochs=1, verbose=0).fit(np.zeros((20, 2)) + np.arange(20)[:, None])
 
 
+def test_rejection_sampling_is_on_by_default_for_few_columns_only():
+    from synthkit.backbones.gan import REJECTION_MAX_FEATURES
+
+    rng = np.random.default_rng(0)
+    small = dict(TINY, max_epochs=1, n_calibration_steps=5, n_diagnostic_samples=0)
+    narrow = GAN(**small).fit(rng.normal(size=(64, REJECTION_MAX_FEATURES)))
+    wide = GAN(**small).fit(rng.normal(size=(64, REJECTION_MAX_FEATURES + 1)))
+    assert hasattr(narrow, "acceptance_rate_") and "ratio_critic" in narrow.modules_
+    assert not hasattr(wide, "acceptance_rate_") and "ratio_critic" not in wide.modules_
+    forced = GAN(**small, rejection_sampling=True).fit(rng.normal(size=(64, REJECTION_MAX_FEATURES + 1)))
+    assert hasattr(forced, "acceptance_rate_")
+
+
 def clone_without_rejection(model):
     import copy
 

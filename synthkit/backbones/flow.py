@@ -60,38 +60,35 @@ class NormalizingFlow(Generator):
     scoring costs about ``d`` times sampling). With early stopping its validation loss is the
     flow-matching loss on fixed noise.
 
-    Which to use: the NSF scores rows fast (about 16,000 rows/s on 30 columns and
-    4,800 on 64, one CPU thread) and is the better fit on low-dimensional data (2-D toy sets,
-    30 s on 2 cores: two-sample AUC 0.53-0.57 against 0.61-0.75 for the CNF). The CNF samples
-    faster (2,200-2,500 rows/s against 330-610) and its samples are better on wide rows
-    (digits, 64 columns: 0.858 against 0.935, three-seed means; re-measured on another
-    2-core machine, 14,600 steps in 30 s: 0.823 against 0.937, its samples no nearer to the
-    training digits than a Gaussian mixture's: DCR share 0.557 against 0.558, the NSF's
-    0.533) but its exact scoring is slow
-    (140 and 22 rows/s on those widths): use it to generate, less to score. On a few hundred
-    rows it over-fits fast: on 155 rows of 38 columns its held-out flow-matching loss was
-    lowest after ~450 steps, and 60 s without early stopping memorized the rows
-    (membership-inference AUC 0.68); prefer the NSF on small tables. ``flow="auto"`` (the
-    default) takes the CNF on data of at least ``AUTO_CNF_MIN_FEATURES`` (32) columns and
-    ``AUTO_CNF_MIN_ROWS`` (1,000) rows, the NSF otherwise. Where the cut lies, on 1,200
-    training digits cut to their four middle pixel columns (32), six middle rows (48) and all
-    64 pixels (30 s, two
-    seeds; three for 64): two-sample AUC 0.788 / 0.768 / 0.810 for the CNF against
-    0.866 / 0.906 / 0.935 for the NSF, with the CNF's samples slightly nearer the training
-    digits (DCR share 0.575 / 0.555 / 0.566 against 0.565 / 0.520 / 0.523; a 10-component
-    Gaussian mixture's on 64: 0.558) and its held-out log-likelihood lower
-    (-10.7 / -4.0 / 11.4 against -6.4 / 17.6 / 31.2 nats). As a tabular synthesizer on the HI
-    table (36 encoded columns, 11,136 training rows, 60 s, one thread, early stopping) the
-    CNF reached column shapes / pair trends / detection AUC / TSTR AUC 0.989 / 0.971 /
-    0.650 / 0.961 against the NSF's 0.930 / 0.888 / 0.869 / 0.910, at DCR share 0.510
-    against 0.500. On 2-D sets the NSF is ahead (above).
-    :class:`~synthkit.anomaly.GenerativeDetector` scores with the NSF unless told otherwise.
+    Which to use: the NSF scores rows fast (about 16,000 rows/s on 30 columns and 4,800 on
+    64, one CPU thread) and is the better fit on low-dimensional data (2-D toy sets, 30 s on
+    2 cores: two-sample AUC 0.53-0.57 against 0.61-0.75 for the CNF). The CNF samples faster
+    (2,200-5,000 rows/s against 330-720) and its samples are better on wide rows (below), but
+    its exact scoring is slow (140 and 22 rows/s on 30 and 64 columns): use it to generate,
+    less to score. On a few hundred rows it over-fits fast: on 155 rows of 38 columns its
+    held-out flow-matching loss was lowest after ~450 steps, and 60 s without early stopping
+    memorized the rows (membership-inference AUC 0.68); prefer the NSF on small tables.
+
+    ``flow="auto"`` (the default) therefore takes the CNF on data of at least
+    ``AUTO_CNF_MIN_FEATURES`` (32) columns and ``AUTO_CNF_MIN_ROWS`` (1,000) rows, the NSF
+    otherwise. On 1,200 training digits cut to their four middle pixel columns (32), their
+    six middle rows (48) and all 64 pixels (30 s, two seeds; three for 64) the CNF reached
+    two-sample AUC 0.788 / 0.768 / 0.810 against the NSF's 0.866 / 0.906 / 0.935, its
+    samples slightly nearer the training digits (DCR share 0.575 / 0.555 / 0.566 against
+    0.565 / 0.520 / 0.523; a 10-component Gaussian mixture's on 64: 0.558) and its held-out
+    log-likelihood lower (-10.7 / -4.0 / 11.4 against -6.4 / 17.6 / 31.2 nats). As a tabular
+    synthesizer on the HI table (36 encoded columns, 11,136 training rows, 60 s, one thread,
+    early stopping) it reached column shapes / pair trends / detection AUC / TSTR AUC
+    0.989 / 0.971 / 0.650 / 0.961 against the NSF's 0.930 / 0.888 / 0.869 / 0.910, at DCR
+    share 0.510 against 0.500. :class:`~synthkit.anomaly.GenerativeDetector` scores with
+    the NSF unless told otherwise.
 
     Args:
         flow: ``"auto"`` (``"cnf"`` on wide data with many rows, ``"nsf"`` otherwise; see
             above; the choice is ``flow_``), ``"nsf"`` (monotonic rational-quadratic splines
-            in autoregressive transforms), ``"maf"`` (affine autoregressive), ``"realnvp"`` (affine coupling;
-            fastest sampling of the discrete flows), ``"cnf"`` (continuous, flow matching);
+            in autoregressive transforms), ``"maf"`` (affine autoregressive), ``"realnvp"``
+            (affine coupling; fastest sampling of the discrete flows), ``"cnf"`` (continuous,
+            flow matching);
             or any other flow network (:mod:`synthkit.nn.networks`, role
             ``"flow"``): a module or factory whose call ``f(c)`` (``f()`` without a condition)
             returns a distribution over rows with ``log_prob`` and ``rsample``/``sample``, as

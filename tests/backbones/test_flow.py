@@ -116,6 +116,10 @@ def test_auto_takes_the_continuous_flow_on_wide_data(rows, columns, flow):
     X = np.random.default_rng(0).normal(size=(rows, columns))
     model = NormalizingFlow(max_epochs=1, batch_size=1000, hidden_dims=(8,), verbose=0, random_state=0).fit(X)
     assert model.flow_ == flow
+
+
+def test_a_named_flow_is_kept_where_auto_would_take_the_continuous_flow():
+    X = np.random.default_rng(0).normal(size=(1000, 32))
     assert NormalizingFlow(flow="maf", max_epochs=1, hidden_dims=(8,), verbose=0).fit(X).flow_ == "maf"
 
 

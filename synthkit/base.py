@@ -30,6 +30,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from synthkit.training.checkpoint import resolve_seed
 from synthkit.training.runtime import resolve_device, seeded
 
 LIKELIHOOD_KINDS = ("exact", "lower_bound", "unnormalized")
@@ -254,6 +255,8 @@ class Generator(BaseEstimator):
             self
         """
         self._check_params()
+        # drawn once (or read back from the checkpoint on resume) before anything random
+        self.fit_seed_ = resolve_seed(self.random_state, self.checkpoint_dir, resume)
         X = self._validate_X(X, reset=True)
         c = self._encode_condition(y, len(X), fit=True)
         self._learn_data(X)
@@ -261,7 +264,7 @@ class Generator(BaseEstimator):
         X = (X - self.mean_) / self.scale_
         self._resume = resume
         start = time.perf_counter()
-        with seeded(self.random_state, self._device()):
+        with seeded(self.fit_seed_, self._device()):
             self.modules_ = torch.nn.ModuleDict(self._build()).to(self._device())
             self._fit(torch.as_tensor(X, dtype=torch.float32), c)
         self.modules_.eval()

@@ -27,6 +27,7 @@ from synthkit.domains.molecules.io import Molecules, read_molecules
 from synthkit.domains.molecules.grammar import SmilesGrammar
 from synthkit.domains.molecules.graph_codec import GraphCodec
 from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
+from synthkit.training.checkpoint import resolve_seed
 
 #: backbones a molecule representation can be handed to: token ids for "sequence", and
 #: integer codes as categorical columns for "vae" (tokens, or graph node/adjacency codes)
@@ -149,10 +150,13 @@ class MoleculeGenerator(BaseEstimator):
             raise ValueError(f"{mols.source}: no valid molecule to learn from. {mols.summary()}")
         cond, kind = self._condition_values(mols, y)
         strings, origin = mols.smiles, np.arange(len(mols.smiles))
+        # one seed for the randomized writings and the backbone, drawn once and read back from the
+        # backbone's checkpoint on resume, so an unseeded fit resumes on the same strings
+        bp = self.backbone_params or {}
+        own = self.random_state if self.random_state is not None else bp.get("random_state")
+        self.fit_seed_ = resolve_seed(own, bp.get("checkpoint_dir"), resume)
         if self.n_randomized and self.representation != "graph":
-            seed = _entropy(self.random_state)
-            seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed
-            strings, origin = randomized_smiles(mols.smiles, int(self.n_randomized), seed=seed)
+            strings, origin = randomized_smiles(mols.smiles, int(self.n_randomized), seed=self.fit_seed_)
         if self.representation == "graph":
             codec = GraphCodec().fit(strings, max_atoms=self.max_tokens)
         else:
@@ -219,7 +223,7 @@ class MoleculeGenerator(BaseEstimator):
         from synthkit.registry import make_generator
 
         params = dict(self.backbone_params or {})
-        params.setdefault("random_state", self.random_state)
+        params.setdefault("random_state", getattr(self, "fit_seed_", self.random_state))
         if self.backbone == "sequence":
             params.setdefault("batch_size", 64)  # more updates per second: better priors on a time budget
         if self.backbone == "vae":

@@ -24,6 +24,7 @@ from synthkit.domains.tabular.constraints import check_constraints
 from synthkit.domains.tabular.encoding import TableEncoder
 from synthkit.domains.tabular.metadata import check_frame, check_public_metadata, infer_metadata
 from synthkit.domains.tabular.sampling import ConditionSampler
+from synthkit.training.checkpoint import resolve_seed
 
 #: The default backbone: the one that measured best in ``benchmarks/tabular.py``. MADE (exact
 #: likelihood, mixture-of-Gaussians outputs for quantile-normalized numbers, softmax for
@@ -87,6 +88,8 @@ class TabularSynthesizer(BaseEstimator):
         encoder_: the fitted :class:`TableEncoder`.
         generator_: the fitted backbone.
         privacy_: ``{"epsilon": ..., "delta": ...}`` actually spent with ``dp``, else None.
+        fit_seed_: the seed the fit ran with (``random_state``, or drawn once and recorded in
+            the backbone's checkpoints so that a resumed fit draws the same encoding noise).
 
     Example:
         >>> import palmerpenguins
@@ -119,7 +122,9 @@ class TabularSynthesizer(BaseEstimator):
         Args:
             data: the real table (at least 2 rows).
             y: ignored (the condition is a column of ``data``: ``condition_column``).
-            resume: continue the backbone's training from its ``checkpoint_dir``.
+            resume: continue the backbone's training from its ``checkpoint_dir`` (with ``dp``
+                too: the accountant's state is in the checkpoint). An unseeded fit resumes
+                with the seed its checkpoint recorded (``fit_seed_``).
         """
         start = time.perf_counter()
         df = check_frame(data)
@@ -129,6 +134,11 @@ class TabularSynthesizer(BaseEstimator):
         self.constraints_ = [c.to_dict() for c in self._check_constraints(df)]
         cond = self.condition_column
 
+        # one seed for the encoding's noise and the backbone, drawn once and read back from the
+        # backbone's checkpoint on resume, so an unseeded fit resumes on the same encoded rows
+        bp = self.backbone_params if isinstance(self.backbone_params, dict) else {}
+        own = self.random_state if self.random_state is not None else bp.get("random_state")
+        self.fit_seed_ = resolve_seed(own, bp.get("checkpoint_dir"), resume)
         backbone = self._make_backbone(private=bool(dp), n_rows=len(df))
         mode = self.categorical_encoding
         if mode not in CATEGORICAL_ENCODINGS:
@@ -140,7 +150,7 @@ class TabularSynthesizer(BaseEstimator):
         self.encoder_ = TableEncoder(
             metadata=self.metadata_, categorical="codes" if codes else "onehot",
             numerical="minmax" if dp else "quantile", n_quantiles=self.n_quantiles,
-            exclude=[cond] if cond is not None else [], random_state=self.random_state,
+            exclude=[cond] if cond is not None else [], random_state=self.fit_seed_,
         ).fit(df)
         if self.encoder_.n_features_out_ == 0:
             raise ValueError("every column is constant or an identifier; there is nothing to learn.")
@@ -151,9 +161,7 @@ class TabularSynthesizer(BaseEstimator):
         self.generator_ = backbone
         self.privacy_ = None
         if dp:
-            if resume:
-                raise ValueError("resume is not supported with dp (the privacy accountant restarts).")
-            self.privacy_ = _fit_private(backbone, X, y, dp, self.encoder_.model_bounds())
+            self.privacy_ = _fit_private(backbone, X, y, dp, self.encoder_.model_bounds(), resume=resume)
         else:
             backbone.fit(X, y, resume=resume)
         self.n_rows_ = len(df)
@@ -212,7 +220,7 @@ class TabularSynthesizer(BaseEstimator):
         if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
             raise ValueError(f"backbone_params must be a dict, got {type(self.backbone_params).__name__}.")
         params.update(self.backbone_params or {})
-        params.setdefault("random_state", self.random_state)
+        params.setdefault("random_state", getattr(self, "fit_seed_", self.random_state))
         params.setdefault("verbose", self.verbose)
         gen = make_generator(self.backbone)
         unknown = sorted(set(params) - set(gen.get_params()))
@@ -297,7 +305,7 @@ class TabularSynthesizer(BaseEstimator):
         return tags
 
 
-def _fit_private(backbone, X, y, dp: dict, bounds) -> dict:
+def _fit_private(backbone, X, y, dp: dict, bounds, *, resume: bool = False) -> dict:
     """Train ``backbone`` with DP-SGD (``synthkit.privacy.fit_private``); returns the spent budget."""
     try:
         from synthkit.privacy import fit_private
@@ -305,7 +313,8 @@ def _fit_private(backbone, X, y, dp: dict, bounds) -> dict:
         raise ValueError(f"dp needs synthkit.privacy.fit_private (DP-SGD via Opacus), which this "
                          f"installation lacks ({err}); install synthkit[privacy].") from None
     options = {k: v for k, v in dp.items() if k not in ("epsilon", "delta")}
-    gen = fit_private(backbone, X, y, epsilon=dp["epsilon"], delta=dp["delta"], bounds=bounds, **options)
+    gen = fit_private(backbone, X, y, epsilon=dp["epsilon"], delta=dp["delta"], bounds=bounds, resume=resume,
+                      **options)
     return {"epsilon": float(gen.dp_epsilon_), "delta": float(gen.dp_delta_), "target_epsilon": dp["epsilon"],
             "noise_multiplier": float(gen.dp_noise_multiplier_), "max_grad_norm": float(gen.dp_max_grad_norm_),
             "steps": int(gen.dp_steps_), "accountant": str(gen.dp_accountant_), "mechanism": "DP-SGD (Opacus)"}

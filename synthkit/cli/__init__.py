@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 COMMANDS = ("fit", "sample", "evaluate", "design", "backbones", "datasets", "demo")
 EXIT_USAGE, EXIT_ERROR = 2, 1
@@ -44,6 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
+    formatwarning = warnings.formatwarning
+    warnings.formatwarning = _format_warning
+    try:
+        return _run(parser, argv)
+    finally:
+        warnings.formatwarning = formatwarning
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """Library warnings a user acts on (``UserWarning``: a skipped entry, a missing
+    checkpoint) as one line, without the source location."""
+    if issubclass(category, UserWarning):
+        return f"synthkit: warning: {message}\n"
+    return f"{filename}:{lineno}: {category.__name__}: {message}\n"
+
+
+def _run(parser, argv) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:

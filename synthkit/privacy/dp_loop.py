@@ -22,9 +22,8 @@ import torch
 
 from synthkit.privacy.per_sample import PerSampleGradients
 from synthkit.training.checkpoint import Checkpointer
-from synthkit.training.loop import TrainingLoop, _progress
+from synthkit.training.loop import TrainingLoop, _progress, fit_seed
 from synthkit.training.progress import progress_bar
-from synthkit.training.runtime import seed_from
 
 ACCOUNTANTS = ("rdp", "prv")
 #: Rényi orders used while searching for the noise multiplier
@@ -86,9 +85,9 @@ class DPTrainingLoop(TrainingLoop):
             )
         name = type(est).__name__
         device = est._device()
-        seed = seed_from(est.random_state)
+        seed = fit_seed(est)
         gen = torch.Generator()
-        gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
+        gen.manual_seed(seed)
         X = X.to(device)
         c = None if c is None else c.to(device)
         n = len(X)
@@ -106,7 +105,8 @@ class DPTrainingLoop(TrainingLoop):
         ema = self._averages(modules)
         history: list[dict] = []
         state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
-        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=self._fingerprint(X, c))
+        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval,
+                            fingerprint=self._fingerprint(X, c, q, total_steps, sigma), seed=seed)
         if resume:
             restored = ckpt.restore(modules, optimizers, ema, gen)
             if restored is not None:
@@ -117,8 +117,9 @@ class DPTrainingLoop(TrainingLoop):
             expected_batch_size=max(1, round(q * n)), loss_reduction="mean",
         )
         accountant = create_accountant(mechanism=self.accountant)
-        if state["step"]:
-            accountant.history = [(sigma, q, int(state["step"]))]
+        # the accountant's state travels in the checkpoint: a resumed fit spends what an
+        # uninterrupted one does (the steps taken before the kill are counted once)
+        accountant.history = [tuple(h) for h in state.get("accountant_history", [])]
         dp_opt.attach_step_hook(accountant.get_optimizer_hook_fn(sample_rate=q))
         epsilon_at = _rdp_epsilon_curve(sigma, q, self.delta) if self.accountant == "rdp" else None
         est._optimizers = {opt_name: dp_opt}
@@ -158,6 +159,7 @@ class DPTrainingLoop(TrainingLoop):
                     extra = {} if epsilon_at is None else {"epsilon": epsilon_at(state["step"])}
                     self._close_epoch(state, sums, n_batches, extra, history, bar, start,
                                       remedy="private training: lower learning_rate or max_grad_norm")
+                    state["accountant_history"] = [list(h) for h in accountant.history]
                     if ckpt.due():
                         ckpt.save(modules, optimizers, ema, gen, state, history, None)
                 if epsilon_at is not None:  # the same RDP sum as the accountant's, without recomputing it
@@ -170,6 +172,7 @@ class DPTrainingLoop(TrainingLoop):
             for p in modules.parameters():
                 p.grad = None
 
+        state["accountant_history"] = [list(h) for h in accountant.history]
         self._finish(ckpt, optimizers, ema, gen, state, history, None)
         est.dp_epsilon_ = spent
         est.dp_delta_ = self.delta
@@ -180,12 +183,14 @@ class DPTrainingLoop(TrainingLoop):
         est.dp_steps_ = int(state["step"])
         est.dp_accountant_ = self.accountant
 
-    def _fingerprint(self, X: torch.Tensor, c: torch.Tensor | None) -> list[float]:
-        """Data, standardization and budget: a checkpoint resumes only the same private run."""
+    def _fingerprint(self, X: torch.Tensor, c: torch.Tensor | None, q: float, steps: int, sigma: float) -> list[float]:
+        """Data, standardization, budget and noise plan: a checkpoint resumes only the same
+        private run (the accountant's history is only valid for the same ``q`` and ``sigma``)."""
         est = self.est
         parts = [float(len(X)), float(X.shape[1]), float(X.double().sum()), float((X.double() ** 2).sum())]
         parts += list(getattr(est, "mean_", [])) + list(getattr(est, "scale_", []))
         parts += [self.epsilon, self.delta, self.max_grad_norm, -1.0]  # -1 marks a DP checkpoint
+        parts += [q, float(steps), sigma]
         if c is not None:
             parts += [float(c.shape[1]), float(c.double().sum())]
         return [round(p, 4) for p in np.asarray(parts, dtype=float).tolist()]

@@ -18,9 +18,8 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from synthkit.training.checkpoint import Checkpointer
+from synthkit.training.checkpoint import Checkpointer, resolve_seed
 from synthkit.training.progress import progress_bar
-from synthkit.training.runtime import seed_from
 
 
 class TrainingLoop:
@@ -67,9 +66,9 @@ class TrainingLoop:
     def run(self, X: torch.Tensor, c: torch.Tensor | None, *, resume: bool = False) -> None:
         est = self.est
         device = est._device()
-        seed = seed_from(est.random_state)
+        seed = fit_seed(est)
         gen = torch.Generator()
-        gen.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,))))
+        gen.manual_seed(seed)
 
         train_idx, val_idx = self._split(len(X), gen)
         X = X.to(device)
@@ -87,7 +86,8 @@ class TrainingLoop:
         history: list[dict] = []
         state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
         best_weights = None
-        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=_fingerprint(X, c, est))
+        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=_fingerprint(X, c, est),
+                            seed=seed)
         if resume:
             restored = ckpt.restore(modules, optimizers, ema, gen)
             if restored is not None:
@@ -233,6 +233,13 @@ class Step:
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self._params[name], self.grad_clip)
         opt.step()
+
+
+def fit_seed(est) -> int:
+    """The seed of the fit in progress: ``fit_seed_`` (drawn once by ``Generator.fit`` and
+    reused on resume), else one resolved from ``random_state``."""
+    seed = getattr(est, "fit_seed_", None)
+    return int(seed) if seed is not None else resolve_seed(est.random_state)
 
 
 def _progress(step: int, total_steps: int | None, elapsed: float, max_time: float | None) -> float:

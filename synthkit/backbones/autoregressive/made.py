@@ -34,7 +34,6 @@ from synthkit.backbones.autoregressive.mixtures import (
     snap_to_values,
 )
 from synthkit.base import Generator
-from synthkit.training.runtime import seed_from
 
 #: raw scale output 0 maps to a standard deviation of about 1: softplus(0.5413) = 1
 _SCALE_SHIFT = math.log(math.e - 1.0)
@@ -176,7 +175,7 @@ class MADE(Generator):
             if self.order == "natural":
                 order = np.arange(d)
             elif self.order == "random":
-                order = np.random.default_rng(seed_from(self.random_state)).permutation(d)
+                order = np.random.default_rng(self.fit_seed_).permutation(d)
             else:
                 raise ValueError(f"order must be 'natural', 'random' or a permutation of 0..{d - 1}, got {self.order!r}.")
         else:

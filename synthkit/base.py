@@ -256,7 +256,7 @@ class Generator(BaseEstimator):
         """
         self._check_params()
         # drawn once (or read back from the checkpoint on resume) before anything random
-        self.fit_seed_ = resolve_seed(self.random_state, self.checkpoint_dir, resume)
+        self.fit_seed_ = resolve_seed(self.random_state, getattr(self, "checkpoint_dir", None), resume)
         X = self._validate_X(X, reset=True)
         c = self._encode_condition(y, len(X), fit=True)
         self._learn_data(X)

@@ -108,7 +108,22 @@ def _plain(value):
         return [_plain(v) for v in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "get_params") and _is_synthkit(type(value)):  # an unfitted backbone= instance
+        cls = type(value)
+        return {"__estimator__": f"{cls.__module__}:{cls.__qualname__}",
+                "params": {k: _plain(v) for k, v in value.get_params(deep=False).items()}}
     raise TypeError(type(value).__name__)
+
+
+def _estimator_params(params: dict, path: Path) -> dict:
+    """Rebuild parameters saved as ``{"__estimator__": ...}`` (unfitted synthkit estimators)."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and "__estimator__" in value:
+            cls = _resolve_class(value["__estimator__"], path)
+            value = cls(**_restore_tuples(cls, _estimator_params(value["params"], path)))
+        out[key] = value
+    return out
 
 
 def _encode(value, key: str, folder: Path, tensors: dict) -> Any:
@@ -167,7 +182,7 @@ def load(path):
     except (json.JSONDecodeError, UnicodeDecodeError, SafetensorError, OSError) as err:
         raise ValueError(f"{path} is corrupted: {err}.") from None
     try:
-        obj = cls(**_restore_tuples(cls, config["params"]))
+        obj = cls(**_restore_tuples(cls, _estimator_params(config["params"], path)))
         modules = {}
         for name, value in state.items():
             decoded = _decode(value, path, tensors)

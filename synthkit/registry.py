@@ -80,15 +80,17 @@ for _name, _target, _help in [
     BACKBONES.register(_name, _target, _help)
 
 
-#: Domains the CLI can fit. Each target is a module with
-#: ``fit(data, *, backbone, params, target) -> fitted model`` (the CLI saves it) and
-#: ``evaluate(real, synthetic, *, holdout, target, reference, report) -> dict`` (metrics;
-#: writes an HTML report with plots and a JSON next to it when ``report`` is a path).
+#: Domains the CLI serves. Each target is a :class:`synthkit.adapters.DomainAdapter`
+#: instance (``fit``, ``evaluate``, ``example``, ``split``, ``read`` / ``write``, ``sample``
+#: and the extra ``commands`` it declares); ``synthkit.testing.check_domain`` checks one.
 DOMAINS = Registry("domain")
 for _name, _target, _help in [
-    ("array", "synthkit.cli.array_domain", "Numeric matrices (.npy, or .csv with only numeric columns) fitted by a core backbone."),
-    ("tabular", "synthkit.domains.tabular.cli", "Mixed-type tables (CSV / Parquet): metadata, encoding, constraints, privacy."),
-    ("molecules", "synthkit.domains.molecules.cli", "Molecules (SMILES / SDF): token or graph backbones, validity, design."),
+    ("array", "synthkit.cli.array_domain:ADAPTER",
+     "Numeric matrices (.npy, or .csv with only numeric columns) fitted by a core backbone."),
+    ("tabular", "synthkit.domains.tabular.cli:ADAPTER",
+     "Mixed-type tables (CSV / Parquet): metadata, encoding, constraints, privacy."),
+    ("molecules", "synthkit.domains.molecules.cli:ADAPTER",
+     "Molecules (SMILES / SDF): token or graph backbones, validity, design."),
 ]:
     DOMAINS.register(_name, _target, _help)
 
@@ -106,3 +108,66 @@ def make_generator(name: str, **params):
 def list_backbones() -> dict[str, str]:
     """Registered backbone names with their one-line descriptions."""
     return BACKBONES.describe()
+
+
+def make_backbone(backbone, params=None, *, defaults=None, per_backbone=None):
+    """An unfitted backbone from a registered name or a :class:`synthkit.Generator` instance.
+
+    The one way estimators that hold a backbone (domain synthesizers, the anomaly detector,
+    the oversampler) build it, as scikit-learn meta-estimators take ``estimator=``: an
+    instance is cloned (its own settings kept), a name is made with ``make_generator``.
+
+    Args:
+        backbone: a name from :func:`list_backbones` or an unfitted ``Generator`` instance.
+        params: the user's ``backbone_params`` (a dict or ``None``); they win over defaults.
+        defaults: parameters the holder sets unless ``params`` does (e.g. its seed and
+            ``verbose``). A name gets all of them; an instance only those it leaves at
+            ``None`` (a seed it lacks), so its explicit settings stay.
+        per_backbone: ``{name: {param: value}}`` defaults that apply to a backbone given by
+            name only (measured defaults of one family for one domain).
+
+    Raises:
+        ValueError: an unknown name, a non-Generator object, ``params`` not a dict, or a
+            parameter the backbone does not take (the message lists those it takes).
+
+    Example:
+        >>> make_backbone("vae", {"max_epochs": 3}, defaults={"verbose": 0}).get_params()["verbose"]
+        0
+    """
+    from sklearn.base import clone
+
+    from synthkit.base import Generator
+
+    if params is not None and not isinstance(params, dict):
+        raise ValueError(f"backbone_params must be a dict or None, got {type(params).__name__}.")
+    params = dict(params or {})
+    by_name = isinstance(backbone, str)
+    if by_name:
+        gen = make_generator(backbone)
+    elif isinstance(backbone, Generator):
+        gen = clone(backbone)
+    else:
+        raise ValueError(f"backbone must be a registered name ({', '.join(BACKBONES)}) or a synthkit.Generator "
+                         f"instance, got {type(backbone).__name__}.")
+    accepted = gen.get_params(deep=False)
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(f"backbone_params {unknown} are not parameters of {type(gen).__name__}; "
+                         f"it takes {sorted(accepted)}.")
+    merged = dict((per_backbone or {}).get(backbone, {})) if by_name else {}
+    merged.update(defaults or {})
+    for name, value in merged.items():
+        if name in accepted and name not in params and (by_name or accepted[name] is None):
+            params[name] = value
+    return gen.set_params(**params)
+
+
+def backbone_name(backbone) -> str | None:
+    """The registered name of ``backbone`` (a name, an instance or a class), or ``None``."""
+    if isinstance(backbone, str):
+        return backbone if backbone in BACKBONES else None
+    cls = backbone if isinstance(backbone, type) else type(backbone)
+    for name in BACKBONES:
+        if BACKBONES._entries[name].target == f"{cls.__module__}:{cls.__qualname__}":
+            return name
+    return None

@@ -62,7 +62,7 @@ def test_sample_is_reproducible_and_writes_npy(capsys, tmp_path):
     (["fit", "array", "moons"], "--out"),
     (["fit", "array", "moons", "--out", "m", "--param", "novalue"], "KEY=VALUE"),
     (["fit", "array", "moons", "--out", "m", "--backbone", "nope"], "unknown backbone"),
-    (["fit", "array", "moons", "--out", "m", "--param", "bogus=1"], "no parameter 'bogus'"),
+    (["fit", "array", "moons", "--out", "m", "--param", "bogus=1"], "backbone_params ['bogus'] are not parameters"),
     (["sample", "not-a-model", "-n", "5", "--out", "x.csv"], "not a synthkit model folder"),
     (["sample", "m", "-n", "0", "--out", "x.csv"], "-n must be positive"),
     (["datasets", "--export", "nope", "--out", "x.csv"], "unknown dataset"),

@@ -1,16 +1,18 @@
-"""The molecules domain as the ``synthkit`` command sees it (``synthkit.registry.DOMAINS``).
+"""The molecules domain as the ``synthkit`` command sees it: :data:`ADAPTER` in
+``synthkit.registry.DOMAINS`` (the :class:`synthkit.adapters.DomainAdapter` contract).
 
 ``synthkit fit molecules mols.smi --out model/ [--param representation=smiles]`` calls
 :func:`fit`; ``synthkit evaluate --domain molecules train.smi gen.smi --reference ref.smi
 --report report.html`` calls :func:`evaluate`; ``synthkit design model/ --objective qed
---budget 5000 --out best.csv`` calls :func:`design`. ``synthkit sample`` calls the saved
-:class:`MoleculeGenerator`'s ``sample`` directly.
+--budget 5000 --out best.csv`` calls :func:`design` (declared in ``commands``);
+``synthkit sample`` calls the saved :class:`MoleculeGenerator`'s ``sample_to_file``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from synthkit.adapters import DomainAdapter, Example
 from synthkit.domains.molecules.data import list_datasets, load_dataset
 from synthkit.domains.molecules.generator import MoleculeGenerator
 from synthkit.domains.molecules.io import read_molecules
@@ -19,7 +21,47 @@ from synthkit.domains.molecules.io import read_molecules
 GENERATOR_KEYS = tuple(k for k in MoleculeGenerator().get_params() if k not in ("backbone", "backbone_params"))
 
 
-def fit(data: str, *, backbone: str | None, params: dict, target: str | None = None, resume: bool = False):
+#: molecules in the demo: the first of RDKit's NCI set (a minute's prior on 2 cores)
+EXAMPLE_SIZE = 1500
+
+
+class MoleculesAdapter(DomainAdapter):
+    name = "molecules"
+    suffix = ".smi"
+    commands = ("design",)
+    quick_params = {"max_epochs": 1, "hidden_dim": 16, "embedding_dim": 8}
+
+    def read(self, path: str) -> list[str]:
+        """The valid molecules of a file or bundled set, canonical SMILES (invalid lines skipped
+        with a warning naming them)."""
+        return list(_read(path).smiles)
+
+    def write(self, data, path) -> None:
+        from synthkit.io import write_batches
+
+        write_batches(path, [list(data)])
+
+    def example(self) -> Example:
+        """The first molecules of RDKit's NCI set (shipped in RDKit's data folder)."""
+        return Example(load_dataset("nci")[:EXAMPLE_SIZE])
+
+    def fit(self, data, *, backbone=None, params=None, target=None, resume=False):
+        return fit(data, backbone=backbone, params=params or {}, target=target, resume=resume)
+
+    def evaluate(self, real, synthetic, *, holdout=None, target=None, reference=None, report=None) -> dict:
+        results = evaluate(real, synthetic, holdout=holdout, target=target, reference=reference, report=report)
+        headline = ("validity", "uniqueness", "novelty", "fcd", "fcd_real_vs_real", "fragment_similarity",
+                    "scaffold_similarity", "internal_diversity")
+        return {"summary": {k: results[k] for k in headline if k in results}, **results}
+
+    def design(self, model, objectives, **options) -> dict:
+        return design(model, objectives, **options)
+
+
+ADAPTER = MoleculesAdapter()
+
+
+def fit(data: str, *, backbone=None, params: dict, target: str | None = None, resume: bool = False):
     """Read molecules and fit a :class:`MoleculeGenerator` (returned unsaved).
 
     Args:

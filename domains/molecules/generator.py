@@ -18,7 +18,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from synthkit.domains.molecules import properties as props
@@ -27,7 +26,7 @@ from synthkit.domains.molecules.io import Molecules, read_molecules
 from synthkit.domains.molecules.grammar import SmilesGrammar
 from synthkit.domains.molecules.graph_codec import GraphCodec
 from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
-from synthkit.training.checkpoint import resolve_seed
+from synthkit.synthesizer import Synthesizer
 
 #: backbones a molecule representation can be handed to: token ids for "sequence", and
 #: integer codes as categorical columns for "vae" (tokens, or graph node/adjacency codes)
@@ -37,7 +36,7 @@ REPRESENTATIONS = (*TOKENIZERS, "graph")
 GRAMMAR_REPRESENTATIONS = ("smiles", "kekule_smiles")
 
 
-class MoleculeGenerator(BaseEstimator):
+class MoleculeGenerator(Synthesizer):
     """Learn a chemical space from SMILES and sample new valid molecules.
 
     ``fit`` reads SMILES (a list, or a ``.smi`` / ``.csv`` / ``.sdf`` path), skips and
@@ -47,7 +46,8 @@ class MoleculeGenerator(BaseEstimator):
     (up to ``max_rounds`` rounds), so ``sample(n)`` normally returns exactly ``n``.
 
     Args:
-        backbone: ``"sequence"`` (GRU / causal transformer, exact likelihood; needed by
+        backbone: ``"sequence"`` (or an unfitted :class:`~synthkit.backbones.sequence.SequenceModel`,
+            cloned at fit) (GRU / causal transformer, exact likelihood; needed by
             :func:`~synthkit.domains.molecules.optimize`) or ``"vae"`` (token positions as
             categorical columns; likelihood is the ELBO).
         representation: ``"selfies"`` (every token string decodes to a molecule),
@@ -89,6 +89,7 @@ class MoleculeGenerator(BaseEstimator):
             repeated) molecules before giving up with a warning.
         random_state: seed of the backbone (unless ``backbone_params`` sets one) and the
             default seed of ``sample``.
+        verbose: the backbone's progress bar (0 is silent).
 
     Attributes:
         backbone_: the fitted backbone (saved as a nested model).
@@ -104,6 +105,8 @@ class MoleculeGenerator(BaseEstimator):
         5
     """
 
+    domain = "molecules"
+
     def __init__(
         self,
         backbone="sequence",
@@ -116,6 +119,7 @@ class MoleculeGenerator(BaseEstimator):
         constrained_decoding=True,
         max_rounds=10,
         random_state=None,
+        verbose=0,
     ):
         self.backbone = backbone
         self.representation = representation
@@ -126,6 +130,7 @@ class MoleculeGenerator(BaseEstimator):
         self.constrained_decoding = constrained_decoding
         self.max_rounds = max_rounds
         self.random_state = random_state
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
     def fit(self, smiles, y=None, *, resume: bool = False):
@@ -152,9 +157,7 @@ class MoleculeGenerator(BaseEstimator):
         strings, origin = mols.smiles, np.arange(len(mols.smiles))
         # one seed for the randomized writings and the backbone, drawn once and read back from the
         # backbone's checkpoint on resume, so an unseeded fit resumes on the same strings
-        bp = self.backbone_params or {}
-        own = self.random_state if self.random_state is not None else bp.get("random_state")
-        self.fit_seed_ = resolve_seed(own, bp.get("checkpoint_dir"), resume)
+        self._fit_seed(resume)
         if self.n_randomized and self.representation != "graph":
             strings, origin = randomized_smiles(mols.smiles, int(self.n_randomized), seed=self.fit_seed_)
         if self.representation == "graph":
@@ -195,7 +198,7 @@ class MoleculeGenerator(BaseEstimator):
             "max_tokens": int(ids.shape[1]),
         }
         backbone = self._make_backbone(ids.shape[1])
-        if self.backbone == "sequence":
+        if self.backbone_name_ == "sequence":
             backbone.fit(ids, cond, vocab_size=codec.vocab_size, resume=resume)
         else:
             backbone.fit(ids.astype(np.float64), cond, resume=resume)
@@ -205,12 +208,11 @@ class MoleculeGenerator(BaseEstimator):
     def _check_params(self) -> None:
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}.")
-        if self.backbone not in BACKBONES:
-            raise ValueError(f"backbone {self.backbone!r} cannot model molecules yet; choose from {BACKBONES}.")
-        if self.representation == "graph" and self.backbone != "vae":
+        if self.backbone_name_ not in BACKBONES:
+            raise ValueError(f"backbone {self.backbone!r} cannot model molecules yet; choose from {BACKBONES} "
+                             "(a name or an instance of their classes).")
+        if self.representation == "graph" and self.backbone_name_ != "vae":
             raise ValueError("representation='graph' is modelled one-shot; use backbone='vae'.")
-        if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
-            raise ValueError(f"backbone_params must be a dict or None, got {type(self.backbone_params).__name__}.")
         if self.max_tokens is not None and (not isinstance(self.max_tokens, (int, np.integer)) or self.max_tokens < 1):
             raise ValueError(f"max_tokens must be a positive integer or None, got {self.max_tokens!r}.")
         n = self.n_randomized
@@ -220,22 +222,19 @@ class MoleculeGenerator(BaseEstimator):
             raise ValueError(f"max_rounds must be a positive integer, got {self.max_rounds!r}.")
 
     def _make_backbone(self, width: int):
-        from synthkit.registry import make_generator
-
-        params = dict(self.backbone_params or {})
-        params.setdefault("random_state", getattr(self, "fit_seed_", self.random_state))
-        if self.backbone == "sequence":
-            params.setdefault("batch_size", 64)  # more updates per second: better priors on a time budget
-        if self.backbone == "vae":
-            params.setdefault("categorical_features", list(range(width)))
+        per_backbone = {
+            # more updates per second: better priors on a time budget
+            "sequence": {"batch_size": 64},
             # the prior measured on molecules; the VAE's learned mixture prior (its default since
             # it was measured on 2-D and tabular data) learned token and graph codes more slowly
-            # in short fits (fragment similarity 0.04 vs > 0.1 after 15 epochs of graph codes)
-            params.setdefault("prior", "standard")
-            # measured with 64 latents (the VAE's earlier default); 16, its default since it was
-            # measured on digits, left graph codes at fragment similarity 0.05 after 15 epochs
-            params.setdefault("latent_dim", min(64, max(2, width)))
-        return make_generator(self.backbone, **params)
+            # in short fits (fragment similarity 0.04 vs > 0.1 after 15 epochs of graph codes);
+            # 64 latents: 16, the VAE's default since it was measured on digits, left graph codes
+            # at fragment similarity 0.05 after 15 epochs
+            "vae": {"prior": "standard", "latent_dim": min(64, max(2, width))},
+        }
+        # every code column is categorical, for a named VAE or an instance that leaves it unset
+        defaults = {"categorical_features": list(range(width))} if self.backbone_name_ == "vae" else {}
+        return super()._make_backbone(defaults=defaults, per_backbone=per_backbone)
 
     def _condition_values(self, mols: Molecules, y):
         """The condition array aligned with ``mols.smiles`` and what kind it is."""
@@ -281,7 +280,7 @@ class MoleculeGenerator(BaseEstimator):
         """The :class:`SmilesGrammar` of the vocabulary when this model samples under one
         (sequence backbone, SMILES representation), else ``None``."""
         check_is_fitted(self, "vocabulary_")
-        if self.backbone != "sequence" or self.representation not in GRAMMAR_REPRESENTATIONS:
+        if self.backbone_name_ != "sequence" or self.representation not in GRAMMAR_REPRESENTATIONS:
             return None
         if getattr(self, "_grammar", None) is None or self._grammar.vocabulary != self.vocabulary_:
             self._grammar = SmilesGrammar(self.vocabulary_)
@@ -422,11 +421,11 @@ class MoleculeGenerator(BaseEstimator):
         if self.representation == "graph":
             limit = self.max_atoms_
         else:
-            limit = self.backbone_.max_length_ if self.backbone == "sequence" else self.backbone_.n_features_in_
+            limit = self.backbone_.max_length_ if self.backbone_name_ == "sequence" else self.backbone_.n_features_in_
         ids, kept, _ = self.codec_.encode([c or "" for c in can], max_length=limit)
         out = np.full(len(smiles), -np.inf)
         if len(kept):
-            width = self.backbone_.n_features_in_ if self.backbone == "vae" else ids.shape[1]
+            width = self.backbone_.n_features_in_ if self.backbone_name_ == "vae" else ids.shape[1]
             X = np.zeros((len(kept), width), dtype=np.int64)
             X[:, : ids.shape[1]] = ids
             cond = None
@@ -435,7 +434,7 @@ class MoleculeGenerator(BaseEstimator):
                 cond = cond[kept]
             elif self.condition_ not in (None, "labels"):
                 raise ValueError(f"this MoleculeGenerator is conditioned on {self.condition_}; pass y.")
-            if self.backbone == "vae":
+            if self.backbone_name_ == "vae":
                 X = X.astype(np.float64)
                 seen = np.all(X < np.asarray(self.backbone_.n_categories_), axis=1)
                 scores = np.full(len(kept), -np.inf)
@@ -446,12 +445,22 @@ class MoleculeGenerator(BaseEstimator):
                 out[kept] = self.backbone_.score_samples(X, cond)
         return out
 
-    # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Save to a folder (JSON config and vocabulary, the backbone as a nested model)."""
-        from synthkit.persistence import save
+    def _write_samples(self, path, batches, *, total: int, progress: bool) -> int:
+        """SMILES batches to a ``.smi`` / ``.txt`` file (one per line), atomically."""
+        from synthkit.io import write_batches
+        from synthkit.training.progress import progress_bar
 
-        save(self, path)
+        bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="molecule")
+
+        def counted():
+            for batch in batches:
+                bar.update(len(batch))
+                yield batch
+
+        try:
+            return write_batches(path, counted())
+        finally:
+            bar.close()
 
 
 def randomized_smiles(smiles, n: int, *, seed: int = 0):

@@ -1,8 +1,9 @@
-"""The tabular domain as the ``synthkit`` command sees it (``synthkit.registry.DOMAINS``).
+"""The tabular domain as the ``synthkit`` command sees it: :data:`ADAPTER` in
+``synthkit.registry.DOMAINS`` (the :class:`synthkit.adapters.DomainAdapter` contract).
 
 ``synthkit fit tabular data.csv --out model/ [--target COL] [--max-time S] [--param k=v]``
-calls :func:`fit`; ``synthkit evaluate real.csv synth.parquet --holdout h.csv --target COL
---report report.html`` calls :func:`evaluate`.
+calls :meth:`TabularAdapter.fit`; ``synthkit evaluate real.csv synth.parquet --holdout h.csv
+--target COL --report report.html`` calls :meth:`TabularAdapter.evaluate`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from synthkit.domains.tabular.io import read_table
+from synthkit.adapters import DomainAdapter, Example
+from synthkit.domains.tabular.io import read_table, write_table
 from synthkit.domains.tabular.metadata import infer_metadata
 from synthkit.domains.tabular.synthesizer import TabularSynthesizer
 
@@ -19,7 +21,34 @@ SYNTHESIZER_KEYS = ("metadata", "constraints", "dp", "categorical_encoding", "n_
                     "random_state", "verbose")
 
 
-def fit(data: str, *, backbone: str | None, params: dict, target: str | None = None, resume: bool = False):
+class TabularAdapter(DomainAdapter):
+    name = "tabular"
+    suffix = ".csv"
+    quick_params = {"max_epochs": 1, "hidden_dim": 16}
+
+    def read(self, path: str):
+        return read_table(path)
+
+    def write(self, data, path) -> None:
+        write_table(data, path)
+
+    def example(self) -> Example:
+        """Palmer penguins (344 rows, numbers, categories, gaps) and its class column."""
+        from synthkit.domains.tabular.datasets import load_table
+
+        return Example(*load_table("penguins"))
+
+    def fit(self, data, *, backbone=None, params=None, target=None, resume=False):
+        return fit(data, backbone=backbone, params=params or {}, target=target, resume=resume)
+
+    def evaluate(self, real, synthetic, *, holdout=None, target=None, reference=None, report=None) -> dict:
+        return evaluate(real, synthetic, holdout=holdout, target=target, reference=reference, report=report)
+
+
+ADAPTER = TabularAdapter()
+
+
+def fit(data: str, *, backbone=None, params: dict, target: str | None = None, resume: bool = False):
     """Read ``data`` (CSV / Parquet), fit a :class:`TabularSynthesizer` and return it (unsaved).
 
     Args:
@@ -86,10 +115,3 @@ def _read_json(path: str, what: str):
         return json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"{what}: cannot read JSON from {path} ({err}).") from None
-
-
-def example():
-    """The demo's table: Palmer penguins (344 rows, numbers, categories, gaps) and its class column."""
-    from synthkit.domains.tabular.datasets import load_table
-
-    return load_table("penguins")

@@ -17,14 +17,13 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from synthkit.domains.tabular.constraints import check_constraints
 from synthkit.domains.tabular.encoding import TableEncoder
 from synthkit.domains.tabular.metadata import check_frame, check_public_metadata, infer_metadata
 from synthkit.domains.tabular.sampling import ConditionSampler
-from synthkit.training.checkpoint import resolve_seed
+from synthkit.synthesizer import Synthesizer, batch_seed_sequence
 
 #: The default backbone: the one that measured best in ``benchmarks/tabular.py``. MADE (exact
 #: likelihood, mixture-of-Gaussians outputs for quantile-normalized numbers, softmax for
@@ -54,12 +53,14 @@ CATEGORICAL_ENCODINGS = ("auto", "onehot", "codes")
 DP_KEYS = ("epsilon", "delta", "max_grad_norm", "accountant")
 
 
-class TabularSynthesizer(BaseEstimator):
+class TabularSynthesizer(Synthesizer):
     """Learn a table and generate new rows with the same columns, dtypes and statistics.
 
     Args:
-        backbone: name of a registered backbone (``synthkit.list_backbones()``); default
-            ``DEFAULT_BACKBONE`` (the one that measures best, see ``benchmarks/tabular.py``).
+        backbone: name of a registered backbone (``synthkit.list_backbones()``) or an
+            unfitted :class:`synthkit.Generator` (cloned at fit; it keeps its own settings and
+            gets none of the per-backbone defaults below); default ``DEFAULT_BACKBONE`` (the
+            one that measures best, see ``benchmarks/tabular.py``).
         metadata: column metadata overrides, e.g. ``{"columns": {"year": "numerical"}}``
             (see :mod:`synthkit.domains.tabular.metadata`); everything not given is inferred.
         backbone_params: hyper-parameters of the backbone, e.g. ``{"max_time": 60}``. Without
@@ -100,6 +101,9 @@ class TabularSynthesizer(BaseEstimator):
         (True, np.True_)
     """
 
+    domain = "tabular"
+    backbone_attribute = "generator_"
+
     def __init__(self, backbone=DEFAULT_BACKBONE, *, metadata=None, backbone_params=None, condition_column=None,
                  constraints=None, dp=None, categorical_encoding="auto", n_quantiles=1000, max_tries=20,
                  random_state=None, verbose=0):
@@ -136,9 +140,7 @@ class TabularSynthesizer(BaseEstimator):
 
         # one seed for the encoding's noise and the backbone, drawn once and read back from the
         # backbone's checkpoint on resume, so an unseeded fit resumes on the same encoded rows
-        bp = self.backbone_params if isinstance(self.backbone_params, dict) else {}
-        own = self.random_state if self.random_state is not None else bp.get("random_state")
-        self.fit_seed_ = resolve_seed(own, bp.get("checkpoint_dir"), resume)
+        self._fit_seed(resume)
         backbone = self._make_backbone(private=bool(dp), n_rows=len(df))
         mode = self.categorical_encoding
         if mode not in CATEGORICAL_ENCODINGS:
@@ -208,26 +210,13 @@ class TabularSynthesizer(BaseEstimator):
         return dict(self.dp, epsilon=float(eps), delta=float(delta))
 
     def _make_backbone(self, private: bool = False, n_rows: int | None = None):
-        from synthkit.registry import BACKBONES, make_generator
-
-        if self.backbone not in BACKBONES:
-            raise ValueError(f"unknown backbone {self.backbone!r}; choose from {', '.join(BACKBONES)}.")
         # with dp, a data-dependent stopping decision would be an unaccounted look at the data;
         # under MIN_ROWS_EARLY_STOPPING rows a validation split is too small to decide on
         use_defaults = not private and (n_rows is None or n_rows >= MIN_ROWS_EARLY_STOPPING)
-        params = dict(BACKBONE_DEFAULTS.get(self.backbone, {})) if use_defaults else {}
-        params.update(ENCODED_DEFAULTS.get(self.backbone, {}))
-        if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
-            raise ValueError(f"backbone_params must be a dict, got {type(self.backbone_params).__name__}.")
-        params.update(self.backbone_params or {})
-        params.setdefault("random_state", getattr(self, "fit_seed_", self.random_state))
-        params.setdefault("verbose", self.verbose)
-        gen = make_generator(self.backbone)
-        unknown = sorted(set(params) - set(gen.get_params()))
-        if unknown:
-            raise ValueError(f"backbone {self.backbone!r} has no parameter(s) {unknown}; "
-                             f"it takes {sorted(gen.get_params())}.")
-        return gen.set_params(**params)
+        per_backbone = {name: {**(BACKBONE_DEFAULTS.get(name, {}) if use_defaults else {}),
+                               **ENCODED_DEFAULTS.get(name, {})}
+                        for name in set(BACKBONE_DEFAULTS) | set(ENCODED_DEFAULTS)}
+        return super()._make_backbone(per_backbone=per_backbone)
 
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, *, conditions: dict | None = None, random_state=None, max_tries=None) -> pd.DataFrame:
@@ -266,43 +255,25 @@ class TabularSynthesizer(BaseEstimator):
         """Generate ``n`` rows in batches of ``batch_size`` straight to ``.csv`` or ``.parquet``.
 
         Memory stays bounded by one batch; the file appears (atomically) only when complete.
-        Returns the number of rows written.
+        Batch ``i`` depends only on the seed and ``i`` (see ``Synthesizer.sample_to_file``);
+        identifier columns are numbered across the whole file. Returns the rows written.
         """
+        check_is_fitted(self, "generator_")
+        root = batch_seed_sequence(self.random_state if random_state is None else random_state)
+        self._sampler(conditions, None)  # refuse bad conditions before any file is opened
+        id_base = int(np.random.default_rng(root).integers(2**48))
+        return super().sample_to_file(path, n, batch_size=batch_size, random_state=root, progress=progress,
+                                      conditions=conditions, id_base=id_base)
+
+    def _sample_batch(self, n: int, seed: int, start: int, *, conditions=None, id_base: int = 0) -> pd.DataFrame:
+        batch = self._sampler(conditions, None).sample(n, np.random.default_rng(seed), id_start=id_base + start)
+        batch.index = pd.RangeIndex(start, start + len(batch))
+        return batch
+
+    def _write_samples(self, path, batches, *, total: int, progress: bool) -> int:
         from synthkit.domains.tabular.io import write_table_batches
 
-        check_is_fitted(self, "generator_")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}.")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-        seed = self.random_state if random_state is None else random_state
-        rng = np.random.default_rng(seed)
-        sampler = self._sampler(conditions, None)
-        id_base = int(rng.integers(2**48))
-
-        def batches():
-            done = 0
-            while done < n:
-                m = min(batch_size, n - done)
-                batch = sampler.sample(m, rng, id_start=id_base + done)
-                batch.index = pd.RangeIndex(done, done + len(batch))
-                yield batch
-                done += m
-
-        return write_table_batches(path, batches(), total=n, progress=progress)
-
-    # ------------------------------------------------------------------ persistence
-    def save(self, path):
-        """Write the fitted synthesizer to the folder ``path`` (load with ``synthkit.load``)."""
-        from synthkit.persistence import save
-
-        check_is_fitted(self, "generator_")
-        return save(self, path)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.random_state is None
-        return tags
+        return write_table_batches(path, batches, total=total, progress=progress)
 
 
 def _fit_private(backbone, X, y, dp: dict, bounds, *, resume: bool = False) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -183,30 +183,12 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
 
 
 def make_backbone(backbone, backbone_params, random_state):
-    """Build an unfitted generator from a name or an instance, with quiet, seeded defaults
-    (and, for a name, its ``SCORING_DEFAULTS``)."""
-    from synthkit.registry import make_generator
+    """The detector's unfitted backbone (:func:`synthkit.registry.make_backbone`): quiet and
+    seeded, with ``SCORING_DEFAULTS`` for a backbone given by name."""
+    from synthkit.registry import make_backbone as build
 
-    params = dict(backbone_params or {})
-    if isinstance(backbone, str):
-        gen = make_generator(backbone)
-    else:
-        gen = clone(backbone)
-    defaults = {"verbose": 0, "random_state": _seed(random_state)}
-    if isinstance(backbone, str):
-        defaults.update(SCORING_DEFAULTS.get(backbone, {}))
-    accepted = gen.get_params(deep=False)
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"backbone_params {unknown} are not parameters of {type(gen).__name__}; "
-            f"it takes {sorted(accepted)}."
-        )
-    for name, value in defaults.items():
-        # a name gets every default; an instance keeps its own settings and only gets a seed it lacks
-        if name in accepted and name not in params and (isinstance(backbone, str) or accepted[name] is None):
-            params[name] = value
-    return gen.set_params(**params)
+    return build(backbone, backbone_params, defaults={"verbose": 0, "random_state": _seed(random_state)},
+                 per_backbone=SCORING_DEFAULTS)
 
 
 def _seed(random_state):

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from synthkit.anomaly.detector import make_backbone
+from synthkit.registry import make_backbone
 from synthkit.augment.filter import FILTERS, plausibility
 
 #: rounds of drawing candidates before the filter's best rejected rows are used to top up
@@ -174,7 +174,8 @@ class GenerativeOversampler(BaseOverSampler):
         return "per_class" if min(counts[c] for c in targets) < self.per_class_below else "conditional"
 
     def _backbone(self, rng):
-        return make_backbone(self.backbone, self.backbone_params, int(rng.randint(0, 2**31 - 1)))
+        seed = int(rng.randint(0, 2**31 - 1))
+        return make_backbone(self.backbone, self.backbone_params, defaults={"verbose": 0, "random_state": seed})
 
     def _fit_generators(self, X, codes, classes, targets, rng) -> dict:
         if not targets:

@@ -1,4 +1,9 @@
-"""CLI adapter for numeric matrices fitted directly by a core backbone."""
+"""The ``array`` domain: numeric matrices fitted directly by a core backbone.
+
+Rows come from ``.npy`` or an all-numeric ``.csv`` (or a bundled data set's name); the
+fitted model is the backbone itself (a :class:`synthkit.Generator`), which this adapter
+samples to files in seeded batches (labels as the last column of a class-conditional model).
+"""
 
 from __future__ import annotations
 
@@ -6,62 +11,135 @@ from pathlib import Path
 
 import numpy as np
 
+from synthkit.adapters import DomainAdapter, Example
 from synthkit.datasets import list_datasets, load_dataset
-from synthkit.io import read_numeric
-from synthkit.registry import make_generator
+from synthkit.io import read_numeric, write_batches
 
 DEFAULT_BACKBONE = "flow"
 
 
-def read(data: str, target: str | None = None):
-    """Rows (and the ``target`` column as labels) from a file or a bundled data set name.
+class ArrayAdapter(DomainAdapter):
+    name = "array"
+    suffix = ".csv"
+    quick_params = {"max_epochs": 1, "hidden_dims": [16]}
 
-    A ``.csv`` keeps its column names (they name the columns of sampled files).
-    """
-    if data in list_datasets() and not Path(data).exists():
-        X, y = load_dataset(data, random_state=0)
-        return X, (y if target else None)
-    if not data.lower().endswith(".csv"):
+    def read(self, path: str, target: str | None = None):
+        """Rows (and the ``target`` column as labels) from a file or a bundled data set name.
+
+        A ``.csv`` keeps its column names (they name the columns of sampled files).
+        """
+        if path in list_datasets() and not Path(path).exists():
+            X, y = load_dataset(path, random_state=0)
+            return X, (y if target else None)
+        if not str(path).lower().endswith(".csv"):
+            if target is not None:
+                raise ValueError(f"{path}: --target needs a .csv file with that column.")
+            return read_numeric(path), None
+        import pandas as pd
+
+        read_numeric(path)  # validates: exists, parses, all columns numeric
+        frame = pd.read_csv(path)
+        if target is None:
+            return frame, None
+        if target not in frame.columns:
+            raise ValueError(f"{path}: no column {target!r} (columns: {', '.join(map(str, frame.columns))}).")
+        return frame.drop(columns=[target]), frame[target].to_numpy()
+
+    def write(self, data, path) -> None:
+        write_batches(path, [data])
+
+    def example(self) -> Example:
+        """scikit-learn's breast cancer data (569 rows, 30 features) and its label."""
+        from sklearn.datasets import load_breast_cancer
+
+        return Example(load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"}), "label")
+
+    def fit(self, data: str, *, backbone=None, params=None, target=None, resume: bool = False):
+        from synthkit.registry import make_backbone
+
+        X, y = self.read(data, target)
+        model = make_backbone(backbone or DEFAULT_BACKBONE, params).fit(X, y, resume=resume)
         if target is not None:
-            raise ValueError(f"{data}: --target needs a .csv file with that column.")
-        return read_numeric(data), None
-    import pandas as pd
+            model.target_name_ = target
+        return model
 
-    read_numeric(data)  # validates: exists, parses, all columns numeric
-    frame = pd.read_csv(data)
-    if target is None:
-        return frame, None
-    if target not in frame.columns:
-        raise ValueError(f"{data}: no column {target!r} (columns: {', '.join(map(str, frame.columns))}).")
-    return frame.drop(columns=[target]), frame[target].to_numpy()
+    def sample(self, model, path, n: int, *, batch_size: int = 10_000, seed=None, label=None,
+               progress: bool = False) -> int:
+        """Seeded batches (batch ``i`` from seed child ``i``) of a core generator to a file."""
+        from synthkit.base import Generator
+        from synthkit.synthesizer import Synthesizer, batch_seed_sequence
+        from synthkit.training.progress import progress_bar
+
+        if isinstance(model, Synthesizer):
+            return super().sample(model, path, n, batch_size=batch_size, seed=seed, label=label, progress=progress)
+        if not isinstance(model, Generator):
+            raise ValueError(f"the array domain samples synthkit Generators, not {type(model).__name__}.")
+        draw = drawer(model, label)
+        root = batch_seed_sequence(seed)
+        bar = progress_bar(total=n, verbose=progress, desc="sampling", unit="row")
+
+        def batches():
+            for i, start in enumerate(range(0, n, batch_size)):
+                m = min(batch_size, n - start)
+                child = np.random.SeedSequence(root.entropy, spawn_key=(i,))
+                yield draw(m, int(child.generate_state(1)[0]))
+                bar.update(m)
+
+        try:
+            return write_batches(path, batches(), columns=columns(model))
+        finally:
+            bar.close()
+
+    def evaluate(self, real, synthetic, *, holdout=None, target=None, reference=None, report=None) -> dict:
+        """Fidelity, detection, utility (with ``holdout`` and ``target``) and privacy scores;
+        an HTML report with plots and its JSON when ``report`` is a path."""
+        from synthkit.io import read_frame
+        from synthkit.metrics import evaluate as score
+        from synthkit.metrics.report import write_report
+
+        R, S = read_frame(real), read_frame(synthetic)
+        H = None if holdout is None else read_frame(holdout)
+        results = score(R, S, holdout=H, target=target)
+        if report is not None:
+            write_report(results, R, S, report)
+        return results
 
 
-def fit(data: str, *, backbone: str | None, params: dict, target: str | None = None, resume: bool = False):
-    X, y = read(data, target)
-    model = make_generator(backbone or DEFAULT_BACKBONE, **params).fit(X, y, resume=resume)
-    if target is not None:
-        model.target_name_ = target
-    return model
+ADAPTER = ArrayAdapter()
 
 
-def evaluate(real: str, synthetic: str, *, holdout=None, target=None, reference=None, report=None) -> dict:
-    """Fidelity, detection, utility (with ``holdout`` and ``target``) and privacy scores;
-    an HTML report with plots and its JSON when ``report`` is a path."""
-    from synthkit.io import read_frame
-    from synthkit.metrics import evaluate as score
-    from synthkit.metrics.report import write_report
+def drawer(model, label: str | None):
+    """A function ``(n, seed) -> batch`` for a core generator (with its labels if conditional)."""
+    kind = model.condition_kind_
+    if kind == "continuous":
+        raise ValueError("this model needs continuous conditions per row; sample it from Python with y=...")
+    if kind is None:
+        if label is not None:
+            raise ValueError("this model is not class-conditional; drop --label.")
+        return lambda n, seed: model.sample(n, random_state=seed)
+    y = None if label is None else _label(model, label)
+    names = columns(model)
 
-    R, S = read_frame(real), read_frame(synthetic)
-    H = None if holdout is None else read_frame(holdout)
-    results = score(R, S, holdout=H, target=target)
-    if report is not None:
-        write_report(results, R, S, report)
-    return results
+    def draw(n, seed):
+        import pandas as pd
+
+        X, labels = model.sample(n, y=y, random_state=seed, return_y=True)
+        return pd.DataFrame(X, columns=names[:-1]).assign(**{names[-1]: labels})
+
+    return draw
 
 
-def example():
-    """The demo's table: scikit-learn's breast cancer data (569 rows, 30 features) and its label."""
-    from sklearn.datasets import load_breast_cancer
+def _label(model, text: str):
+    for c in model.classes_:
+        if str(c) == text:
+            return c
+    raise ValueError(f"unknown label {text!r}; the model knows {[str(c) for c in model.classes_]}.")
 
-    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"})
-    return frame, "label"
+
+def columns(model) -> list[str]:
+    """Column names of a core generator's sampled file (the label column last)."""
+    names = getattr(model, "feature_names_in_", None)
+    names = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(model.n_features_in_)]
+    if model.condition_kind_ == "classes":
+        names.append(getattr(model, "target_name_", None) or "label")
+    return names

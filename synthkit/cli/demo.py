@@ -1,8 +1,9 @@
-"""``synthkit demo``: the whole job on a bundled real data set, in a few minutes on a CPU.
+"""``synthkit demo``: the whole job on a domain's bundled real data, in a few minutes on a CPU.
 
-Split a real table into training rows and a holdout, fit a generator, save it, generate
-a synthetic copy, and score it for fidelity, utility and privacy against the holdout,
-writing an HTML report. Everything lands in one folder, named at the end.
+Split the domain's example (``DomainAdapter.example``) into training rows and a holdout,
+fit a model, save it, generate a synthetic copy, and score it against the holdout, writing
+an HTML report. Everything lands in one folder, named at the end. Only the domain-adapter
+contract is used, so every registered domain has a demo.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ DEFAULT_DOMAIN = "tabular"
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="fit, sample and evaluate on a bundled data set; writes a report")
     p.add_argument("--out", default="synthkit-demo", metavar="DIR", help="output folder (default: synthkit-demo)")
-    p.add_argument("--domain", default=DEFAULT_DOMAIN, choices=list(DOMAINS), help="which demo data set")
+    p.add_argument("--domain", default=DEFAULT_DOMAIN, choices=list(DOMAINS), help="which domain's bundled data set (default: tabular)")
     p.add_argument("--backbone", help="generative backbone (default: the domain's)")
     p.add_argument("--max-time", type=float, default=60.0, metavar="SECONDS", help="training budget (default 60)")
     p.add_argument("--seed", type=int, default=0)
@@ -27,35 +28,29 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from sklearn.model_selection import train_test_split
-
-    from synthkit.cli.sample import drawer
-    from synthkit.io import write_batches
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     domain = DOMAINS.get(args.domain)
-    frame, target = domain.example()
-    train, holdout = train_test_split(frame, test_size=0.25, random_state=args.seed, stratify=frame[target])
-    paths = {name: out / f"{name}.csv" for name in ("train", "holdout", "synthetic")}
-    write_batches(paths["train"], [train])
-    write_batches(paths["holdout"], [holdout])
-    _say(f"data: {len(train)} training rows, {len(holdout)} holdout rows, {frame.shape[1]} columns -> {out}")
+    example = domain.example()
+    train, holdout = domain.split(example.data, test_size=0.25, seed=args.seed, target=example.target)
+    paths = {name: out / f"{name}{domain.suffix}" for name in ("train", "holdout", "synthetic")}
+    domain.write(train, paths["train"])
+    domain.write(holdout, paths["holdout"])
+    _say(f"data: {len(train)} training and {len(holdout)} holdout {domain.name} rows -> {out}")
 
     start = time.perf_counter()
     params = {"max_time": args.max_time, "random_state": args.seed, "verbose": 0 if args.quiet else 1}
-    model = domain.fit(str(paths["train"]), backbone=args.backbone, params=params, target=target)
+    model = domain.fit(str(paths["train"]), backbone=args.backbone, params=params, target=example.target)
     model.save(out / "model")
     _say(f"fit: {type(model).__name__} in {time.perf_counter() - start:.1f} s -> {out / 'model'}")
 
     start = time.perf_counter()
-    draw = drawer(model, None)
-    write_batches(paths["synthetic"], [draw(len(train), args.seed)], columns=list(train.columns))
-    _say(f"sample: {len(train)} synthetic rows in {time.perf_counter() - start:.1f} s -> {paths['synthetic']}")
+    written = domain.sample(model, paths["synthetic"], len(train), seed=args.seed, progress=not args.quiet)
+    _say(f"sample: {written} synthetic rows in {time.perf_counter() - start:.1f} s -> {paths['synthetic']}")
 
     start = time.perf_counter()
     results = domain.evaluate(str(paths["train"]), str(paths["synthetic"]), holdout=str(paths["holdout"]),
-                              target=target, report=str(out / "report.html"))
+                              target=example.target, report=str(out / "report.html"))
     _say(f"evaluate: {time.perf_counter() - start:.1f} s -> {out / 'report.html'} (and report.json)")
     for key, value in (results.get("summary") or {}).items():
         _say(f"  {key:<28} {value if not isinstance(value, float) else round(value, 3)}")

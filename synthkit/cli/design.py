@@ -1,6 +1,7 @@
 """``synthkit design MODEL --objective qed --budget 5000 --out best.csv``: REINVENT on a saved
-molecule prior; parses arguments and calls the molecules domain's ``design`` (found through
-``synthkit.registry.DOMAINS``, so the core never imports a domain)."""
+molecule prior; parses arguments and calls the ``design`` of the domain whose adapter
+declares it in ``commands`` (found through ``synthkit.registry.DOMAINS``, so the core never
+imports a domain)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from synthkit.adapters import domains_with
     from synthkit.registry import DOMAINS
 
-    summary = DOMAINS.get("molecules").design(
+    serving = domains_with("design")
+    if not serving:
+        raise ValueError("no installed domain serves 'design'; install synthkit[molecules].")
+    summary = DOMAINS.get(serving[0]).command("design")(
         args.model, args.objective, budget=args.budget, out=args.out, filters=args.filter,
         batch_size=args.batch_size, sigma=args.sigma, learning_rate=args.learning_rate,
         diversity_filter=not args.no_diversity_filter, top=args.top, save_agent=args.save_agent,

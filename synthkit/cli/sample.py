@@ -1,13 +1,14 @@
-"""``synthkit sample MODEL -n N --out FILE``: draw rows from a saved model, in batches."""
+"""``synthkit sample MODEL -n N --out FILE``: draw rows from a saved model, in batches.
+
+The saved model names its domain (``Synthesizer.domain``; a core ``Generator`` is the
+``array`` domain), whose adapter writes the file: batch ``i`` is drawn from seed child ``i``.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-
-from synthkit.base import Generator
-from synthkit.io import write_batches
 from synthkit.persistence import load
-from synthkit.training.progress import progress_bar
+from synthkit.registry import DOMAINS
+from synthkit.synthesizer import Synthesizer
 
 
 def add_parser(sub) -> None:
@@ -28,67 +29,8 @@ def run(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {args.batch_size}")
     model = load(args.model)
-    if hasattr(model, "sample_to_file") and args.label is None:  # domain-aware batched writer
-        written = model.sample_to_file(args.out, args.n_samples, batch_size=args.batch_size,
-                                       random_state=args.seed, progress=not args.quiet)
-        print(f"wrote {written} rows to {args.out}")
-        return 0
-    draw = drawer(model, args.label)
-    seeds = np.random.SeedSequence(args.seed).spawn(-(-args.n_samples // args.batch_size))
-    bar = progress_bar(total=args.n_samples, verbose=not args.quiet, desc="sampling", unit="row")
-
-    def batches():
-        remaining = args.n_samples
-        for seed in seeds:
-            n = min(args.batch_size, remaining)
-            yield draw(n, int(seed.generate_state(1)[0]))
-            remaining -= n
-            bar.update(n)
-
-    try:
-        written = write_batches(args.out, batches(), columns=_columns(model))
-    finally:
-        bar.close()
+    domain = DOMAINS.get(model.domain if isinstance(model, Synthesizer) else "array")
+    written = domain.sample(model, args.out, args.n_samples, batch_size=args.batch_size, seed=args.seed,
+                            label=args.label, progress=not args.quiet)
     print(f"wrote {written} rows to {args.out}")
     return 0
-
-
-def drawer(model, label: str | None):
-    """A function ``(n, seed) -> batch`` for this kind of model."""
-    if not isinstance(model, Generator):  # domain synthesizers return their native type
-        if label is not None:
-            raise ValueError(f"--label is for core generators; {type(model).__name__} takes conditions in Python.")
-        return lambda n, seed: model.sample(n, random_state=seed)
-    kind = model.condition_kind_
-    if kind == "continuous":
-        raise ValueError("this model needs continuous conditions per row; sample it from Python with y=...")
-    if kind is None:
-        if label is not None:
-            raise ValueError("this model is not class-conditional; drop --label.")
-        return lambda n, seed: model.sample(n, random_state=seed)
-    y = None if label is None else _label(model, label)
-
-    def draw(n, seed):
-        import pandas as pd
-
-        X, labels = model.sample(n, y=y, random_state=seed, return_y=True)
-        return pd.DataFrame(X, columns=_columns(model)[:-1]).assign(**{_columns(model)[-1]: labels})
-
-    return draw
-
-
-def _label(model, text: str):
-    for c in model.classes_:
-        if str(c) == text:
-            return c
-    raise ValueError(f"unknown label {text!r}; the model knows {[str(c) for c in model.classes_]}.")
-
-
-def _columns(model):
-    if not isinstance(model, Generator):
-        return None
-    names = getattr(model, "feature_names_in_", None)
-    names = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(model.n_features_in_)]
-    if model.condition_kind_ == "classes":
-        names.append(getattr(model, "target_name_", None) or "label")
-    return names

@@ -65,7 +65,7 @@ def test_bad_parameters(small):
     df, _ = small
     with pytest.raises(ValueError, match="unknown backbone 'nope'"):
         TabularSynthesizer("nope").fit(df)
-    with pytest.raises(ValueError, match=r"no parameter\(s\) \['colour'\]"):
+    with pytest.raises(ValueError, match=r"backbone_params \['colour'\] are not parameters of VAE"):
         TabularSynthesizer("vae", backbone_params={"colour": 1}).fit(df)
     with pytest.raises(ValueError, match="condition_column 'q'"):
         _fit(df, condition_column="q")

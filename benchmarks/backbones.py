@@ -11,7 +11,7 @@ and report
 
 and, in a second table, the share of samples nearer to a training row than to any
 held-out row, with as many training rows as held-out ones (the DCR test of
-:func:`synthkit.privacy.dcr`; 0.5: no sign of copying). The two-sample test compares
+:func:`synthkit.metrics.dcr`; 0.5: no sign of copying). The two-sample test compares
 samples with held-out rows, but a model that reproduces its training rows passes it too
 (they are real digits): on the 1,200 training digits the lowest AUCs come with the
 highest shares (autoregressive, VAE and diffusion: 0.59-0.60 at 30 s, three seeds, where
@@ -87,8 +87,7 @@ from sklearn.mixture import GaussianMixture
 import synthkit
 from synthkit.datasets import load_dataset
 from synthkit.domains.tabular import transformers as quantiles
-from synthkit.metrics import c2st_auc
-from synthkit.privacy import dcr
+from synthkit.metrics import c2st_auc, dcr
 
 TOY = ("eight_gaussians", "moons", "pinwheel")
 N_SAMPLES = 2000
@@ -172,7 +171,7 @@ def from_form(S: np.ndarray, form: str) -> np.ndarray:
 
 def closer_to_train(X: np.ndarray, S: np.ndarray, Xte: np.ndarray) -> float:
     """Share of the samples nearer to a training row than to any held-out row, with as many
-    training rows as held-out ones (:func:`synthkit.privacy.dcr`; 0.5: no sign of copying)."""
+    training rows as held-out ones (:func:`synthkit.metrics.dcr`; 0.5: no sign of copying)."""
     columns = [f"x{j}" for j in range(X.shape[1])]
     train, synthetic, holdout = (pd.DataFrame(A, columns=columns) for A in (X, S, Xte))
     return dcr(train, synthetic, holdout, kinds=dict.fromkeys(columns, "numeric"))["share_closer_to_train"]

@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 
 from synthkit.metrics.columns import check_pair, infer_kinds
+from synthkit.metrics.dcr import dcr, exact_copy_rate
 from synthkit.metrics.detection import c2st_auc, detection_score
 from synthkit.metrics.fidelity import column_shapes, pair_trends, summarize
+from synthkit.metrics.membership import membership_inference
 from synthkit.metrics.precision_recall import precision_recall
 from synthkit.metrics.utility import tstr
 
@@ -131,9 +133,6 @@ def evaluate(
                 summary[f"trtr_{main}"] = util["trtr"][main]
                 summary[f"tstr_{main}"] = util["tstr"][main]
     if "privacy" in sections:
-        from synthkit.privacy.dcr import dcr, exact_copy_rate
-        from synthkit.privacy.membership import membership_inference
-
         privacy: dict = {}
         copies = timed("exact_copies", lambda: exact_copy_rate(real, synthetic, holdout, kinds=kinds))
         if copies is not None:

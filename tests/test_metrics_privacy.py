@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthkit.privacy import dcr, exact_copy_rate, membership_inference
+from synthkit.metrics import dcr, exact_copy_rate, membership_inference
 
 
 def draw(n, seed):
@@ -73,3 +73,13 @@ def test_bad_inputs():
         dcr(TRAIN, FRESH, HOLDOUT.drop(columns="x"))
     with pytest.raises(ValueError, match="attacks"):
         membership_inference(TRAIN, FRESH, HOLDOUT, attacks=("magic",))
+
+
+def test_old_privacy_names_still_work_with_a_warning():
+    import synthkit.metrics
+    import synthkit.privacy
+
+    for name in ("dcr", "exact_copy_rate", "membership_inference"):
+        with pytest.warns(DeprecationWarning, match=f"synthkit.metrics.{name}"):
+            assert getattr(synthkit.privacy, name) is getattr(synthkit.metrics, name)
+    assert "dcr" not in synthkit.privacy.__all__

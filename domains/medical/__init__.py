@@ -13,6 +13,7 @@ require_all()
 
 from synthkit.domains.medical.imageset import ImageSet  # noqa: E402
 from synthkit.domains.medical.io import load_images  # noqa: E402
+from synthkit.domains.medical.preprocess import ImagePreprocessor  # noqa: E402
 from synthkit.domains.medical.save import save_images  # noqa: E402
 
-__all__ = ["ImageSet", "load_images", "save_images"]
+__all__ = ["ImagePreprocessor", "ImageSet", "load_images", "save_images"]

@@ -20,7 +20,7 @@ def require(name: str):
     or fail with an ImportError that names the ``synthkit[medical]`` extra."""
     try:
         return importlib.import_module(name)
-    except ImportError as err:  # pragma: no cover - exercised only without the extra
+    except ImportError as err:
         raise ImportError(f"synthkit.domains.medical needs {name.split('.')[0]}; {INSTALL_HINT}.") from err
 
 

@@ -159,7 +159,7 @@ def _read_one(path: Path, kind: str, *, dtype) -> tuple[np.ndarray, np.ndarray, 
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise ValueError(f"{path}: cannot read it as a {kind.replace('_', ' ')} image "
                          f"({type(err).__name__}: {first_line}).") from None
-    x = img.numpy() if dtype is not None else np.asarray(img.array)
+    x = np.asarray(img.array)
     affine = np.asarray(img.affine, dtype=np.float64)
     if kind == "nifti":
         meta["original_ndim"] = int(np.asarray(img.meta["dim"])[0])

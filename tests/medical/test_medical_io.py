@@ -213,3 +213,16 @@ def test_missing_slice_in_a_short_series(tmp_path, ct_series):
     ct_series(tmp_path / "short", n_slices=3, drop=1)
     with pytest.raises(ValueError, match=r"short: missing slice.*InstanceNumber \[2\] absent"):
         load_images(tmp_path / "short")
+
+
+def test_imageset_feeds_monai_dictionary_transforms(tmp_path):
+    from monai.transforms import Orientationd
+
+    X = np.arange(3 * 4 * 5, dtype=np.float32).reshape(1, 1, 3, 4, 5)
+    lps = np.diag([-1.0, -1.0, 2.0, 1.0])
+    save_images(X, tmp_path, like=lps)
+    (item,) = load_images(tmp_path).to_dicts()
+    assert item["image"].meta["filename_or_obj"].endswith("image_000.nii.gz")
+    out = Orientationd(keys="image", axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S")))(item)["image"]
+    np.testing.assert_array_equal(out.numpy(), X[0][:, ::-1, ::-1, :])  # flipped in x and y, as LPS -> RAS needs
+    np.testing.assert_allclose(np.diag(out.affine.numpy()), [1.0, 1.0, 2.0, 1.0])

@@ -110,11 +110,15 @@ def check_series(folder) -> Series:
 
 
 def _check_same(folder, files, headers, tag, what):
+    """ValueError naming the first slice whose ``tag`` differs from the first slice's."""
     first = headers[0].get(tag)
+    numeric = tag in ("PixelSpacing", "ImageOrientationPatient")
     for f, h in zip(files, headers):
         value = h.get(tag)
-        same = value == first if tag not in ("PixelSpacing", "ImageOrientationPatient") or value is None \
-            or first is None else np.allclose(np.asarray(value, float), np.asarray(first, float), atol=1e-4)
+        if numeric and value is not None and first is not None:
+            same = np.allclose(np.asarray(value, float), np.asarray(first, float), atol=1e-4)
+        else:
+            same = value == first
         if not same:
             raise ValueError(f"{folder}: {what}: {f.name} has {tag} {value}, {files[0].name} has {first}.")
 

@@ -1,0 +1,32 @@
+"""Medical images: load NIfTI / DICOM / PNG / NumPy with their geometry, preprocess reversibly
+with MONAI transforms, and build small training sets and lesion ground truth offline.
+
+Example:
+    >>> from synthkit.domains.medical import ImagePreprocessor, make_mni152_slices, paint_lesions
+    >>> healthy = make_mni152_slices(8, image_size=32, random_state=0)
+    >>> healthy.array.shape
+    (8, 1, 32, 32)
+    >>> prep = ImagePreprocessor(image_size=(32, 32)).fit(healthy)
+    >>> sick, masks = paint_lesions(healthy, kind="bright", random_state=1)
+    >>> bool(masks.array.any())
+    True
+
+Modules: ``imageset`` (:class:`ImageSet`), ``io`` (:func:`load_images`), ``save``
+(:func:`save_images`), ``dicom`` (series checks), ``preprocess`` (:class:`ImagePreprocessor`),
+``datasets`` (MNI152 slices, MONAI synthetic shapes), ``lesions`` (:func:`paint_lesions`).
+MONAI, nibabel, pydicom and nilearn come with ``pip install 'synthkit[medical]'``.
+"""
+
+from synthkit.domains.medical.deps import require_all
+
+require_all()
+
+from synthkit.domains.medical.datasets import make_mni152_slices, make_synthetic_shapes  # noqa: E402
+from synthkit.domains.medical.imageset import ImageSet  # noqa: E402
+from synthkit.domains.medical.io import load_images  # noqa: E402
+from synthkit.domains.medical.lesions import LESION_KINDS, paint_lesions  # noqa: E402
+from synthkit.domains.medical.preprocess import ImagePreprocessor  # noqa: E402
+from synthkit.domains.medical.save import save_images  # noqa: E402
+
+__all__ = ["LESION_KINDS", "ImagePreprocessor", "ImageSet", "load_images", "make_mni152_slices",
+           "make_synthetic_shapes", "paint_lesions", "save_images"]

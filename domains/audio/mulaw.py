@@ -61,9 +61,12 @@ class MuLaw(Representation):
         return self.quantization_channels
 
     def error_bound(self, x) -> np.ndarray:
-        """The largest ``|x - decode(encode(x))|`` that quantization allows, per sample."""
+        """The largest ``|x - decode(encode(x))|`` that quantization allows, per sample.
+
+        ``(|x| + 1/μ)(e^{ln(1+μ)/μ} - 1)``, plus 1e-6 for the float32 arithmetic of the codec.
+        """
         mu = self.quantization_channels - 1
-        return (np.minimum(np.abs(np.asarray(x, dtype=np.float64)), 1.0) + 1 / mu) * math.expm1(math.log1p(mu) / mu)
+        return (np.minimum(np.abs(np.asarray(x, dtype=np.float64)), 1.0) + 1 / mu) * math.expm1(math.log1p(mu) / mu) + 1e-6
 
     def _shape(self):
         return (self.n_samples_,)

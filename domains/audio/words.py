@@ -101,8 +101,8 @@ def make_words(n_samples: int = 100, *, n_classes: int = 10, duration: float = 1
 
     Example:
         >>> words = make_words(6, n_classes=3, duration=0.5, sample_rate=8000, random_state=0)
-        >>> words.clips.shape, sorted(set(words.labels.tolist())), list(words.info["word"][:3])
-        ((6, 4000), [0, 1, 2], ['two', 'zero', 'one'])
+        >>> words.clips.shape, sorted(set(words.labels.tolist())), words.info["word"][:3].tolist()
+        ((6, 4000), [0, 1, 2], ['zero', 'two', 'two'])
     """
     if n_samples < 1 or n_classes < 1 or duration <= 0 or sample_rate < 4000:
         raise ValueError("need n_samples >= 1, n_classes >= 1, duration > 0 and sample_rate >= 4000 Hz.")

@@ -187,6 +187,8 @@ def write_wav(clips, folder, sample_rate: int, names: Sequence[str] | None = Non
     staged: list[tuple[str, Path]] = []
     try:
         for i, clip in enumerate(clips):
+            if names is not None and i >= len(names):
+                raise ValueError(f"more clips than the {len(names)} names given. Nothing was written.")
             name = f"clip_{i:05d}.wav" if names is None else names[i]
             data = np.asarray(clip, dtype=np.float32)
             if data.ndim not in (1, 2) or data.shape[-1] == 0:

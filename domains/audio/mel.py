@@ -113,6 +113,9 @@ class LogMel(Representation):
             return 10 * torch.log10(power.clamp_min(10 ** (-self.top_db / 10)))
 
     def _fit(self, x):
+        if x.shape[1] <= self.n_fft // 2:
+            raise ValueError(f"clips of {x.shape[1]} samples are shorter than half an STFT frame "
+                             f"(n_fft={self.n_fft}); use a smaller n_fft or longer clips.")
         self._cache = None  # Griffin-Lim's output length follows the fitted clip length
         db = torch.cat([self._db(x[i:i + 256]) for i in range(0, len(x), 256)])
         axes = (0, 2) if self.normalize == "per_band" else (0, 1, 2)

@@ -32,6 +32,13 @@ def test_round_trip_keeps_values_within_16_bit_steps(tmp_path, suffix):
     np.testing.assert_allclose(np.stack(got.clips), clips, atol=PCM16)
 
 
+def test_ogg_vorbis_is_read_and_keeps_the_tone(tmp_path, write):
+    write(tmp_path / "t.ogg", tone(1000.0, n=SR), subtype="VORBIS")  # lossy: compare frequency, not samples
+    got = load_audio(tmp_path, sample_rate=SR)
+    assert [p.name for p in got.paths] == ["t.ogg"]
+    assert abs(dominant_freq(got.clips[0], SR) - 1000.0) <= 1.0
+
+
 def test_stereo_is_mixed_to_mono_or_kept(tmp_path, write):
     left, right = tone(300), tone(700)
     write(tmp_path / "s.wav", np.stack([left, right], axis=1))
@@ -160,6 +167,13 @@ def test_write_is_all_or_nothing(tmp_path):
         write_wav(bad[:1], tmp_path, SR, names=["d"])
     with pytest.raises(ValueError, match="same file name"):
         write_wav(bad, tmp_path, SR, names=["x", "x.wav"])
+    def endless():
+        while True:
+            yield tone(440)
+
+    with pytest.raises(ValueError, match="more clips than the 2 names"):
+        write_wav(endless(), tmp_path, SR, names=["p", "q"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "d.wav"]
     with pytest.raises(ValueError, match="without folders"):
         write_wav(bad[:1], tmp_path, SR, names=["../x"])
 

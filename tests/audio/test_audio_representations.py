@@ -94,6 +94,8 @@ def test_inputs_are_checked_at_the_boundary(mel_fitted):
         rep.encode(AudioClips(clips=x, sample_rate=16000))
     with pytest.raises(ValueError, match="different shapes"):
         rep.fit([x[0], x[1, :1500]])
+    with pytest.raises(ValueError, match="shorter than half an STFT frame"):
+        LogMel(sample_rate=SR, n_fft=1024).fit(x[:, :400])
     with pytest.raises(ValueError, match="normalize must be one of"):
         LogMel(sample_rate=SR, normalize="minmax").fit(x)
     with pytest.raises(ValueError, match="Nyquist"):

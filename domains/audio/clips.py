@@ -38,6 +38,16 @@ class AudioClips:
     def __len__(self) -> int:
         return len(self.clips)
 
+    def __getitem__(self, index) -> AudioClips:
+        """The clips at ``index`` (a slice, an integer array or a boolean mask), with their labels and info."""
+        idx = np.arange(len(self))[index]
+        idx = np.atleast_1d(idx)
+        clips = self.clips[idx] if isinstance(self.clips, np.ndarray) else [self.clips[i] for i in idx]
+        return AudioClips(clips=clips, sample_rate=self.sample_rate,
+                          labels=None if self.labels is None else self.labels[idx],
+                          paths=None if self.paths is None else [self.paths[i] for i in idx],
+                          info={k: np.asarray(v)[idx] for k, v in self.info.items()})
+
     @property
     def classes(self) -> np.ndarray:
         """The sorted distinct labels (empty when unlabelled)."""

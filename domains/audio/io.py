@@ -174,6 +174,9 @@ def write_wav(clips, folder, sample_rate: int, names: Sequence[str] | None = Non
     if int(sample_rate) <= 0:
         raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}.")
     if isinstance(clips, AudioClips):
+        if clips.sample_rate != int(sample_rate):
+            raise ValueError(f"the clips are at {clips.sample_rate} Hz, not sample_rate={sample_rate}; "
+                             "resample them first (load_audio(..., sample_rate=...)) or pass their own rate.")
         clips = clips.clips
     if isinstance(clips, np.ndarray) and clips.ndim == 1:
         clips = clips[None]  # one mono clip

@@ -90,6 +90,18 @@ def test_labels_from_pattern_folders_and_csv(tmp_path, write):
     assert list(got.labels) == ["yes", "yes", "no"]
 
 
+def test_clips_select_with_their_labels_and_paths(tmp_path, write):
+    for name in ["1_a.wav", "2_b.wav", "3_c.wav"]:
+        write(tmp_path / name, tone(440, n=N + int(name[0])))  # three lengths: a list of clips
+    got = load_audio(tmp_path, sample_rate=SR, labels=r"^(\d)_")
+    assert isinstance(got.clips, list)
+    part = got[np.array([False, True, True])]
+    assert list(part.labels) == ["2", "3"] and [p.name for p in part.paths] == ["2_b.wav", "3_c.wav"]
+    assert [len(c) for c in part.clips] == [N + 2, N + 3] and part.to_array(N).shape == (2, N)
+    with pytest.raises(ValueError, match="at 8000 Hz, not sample_rate=16000"):
+        write_wav(got, tmp_path / "out", 16000)
+
+
 def test_label_errors_name_the_file(tmp_path, write):
     write(tmp_path / "3_ann.wav", tone(440))
     write(tmp_path / "x_bob.wav", tone(440))

@@ -80,7 +80,8 @@ class Representation:
         if config.get("representation") != cls.name:
             raise ValueError(f"config is for representation {config.get('representation')!r}, not {cls.name!r}.")
         if config.get("version", CONFIG_VERSION) > CONFIG_VERSION:
-            raise ValueError(f"config version {config['version']} is newer than this synthkit reads ({CONFIG_VERSION}).")
+            raise ValueError(f"config version {config['version']} is newer than this synthkit reads "
+                             f"({CONFIG_VERSION}).")
         rep = cls(**config.get("params", {}))
         state = dict(config.get("state") or {})
         if state:

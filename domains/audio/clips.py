@@ -100,8 +100,8 @@ def as_batch(clips, *, sample_rate: int | None = None) -> np.ndarray:
             raise ValueError("no clips given.")
         lengths = {c.shape for c in clips}
         if len(lengths) > 1:
-            raise ValueError(f"clips have different shapes {sorted(lengths)[:3]}...; use AudioClips.to_array(n_samples) "
-                             "or load_audio(..., duration=seconds) to give them one length.")
+            raise ValueError(f"clips have different shapes {sorted(lengths)[:3]}...; use "
+                             "AudioClips.to_array(n_samples) or load_audio(..., duration=seconds) to give them one length.")
         clips = np.stack(clips)
     x = np.ascontiguousarray(clips, dtype=np.float32)  # torch.from_numpy takes no negative strides
     if x.ndim == 1:

@@ -55,7 +55,8 @@ def _pattern_labels(spec, paths: list[Path]) -> np.ndarray:
     try:
         pattern = re.compile(spec)
     except (re.error, TypeError) as err:
-        raise ValueError(f"labels={spec!r} is not 'folder', a .csv path or a valid regular expression ({err}).") from None
+        raise ValueError(f"labels={spec!r} is not 'folder', a .csv path or a valid regular expression "
+                         f"({err}).") from None
     if pattern.groups == 0:
         raise ValueError(f"labels pattern {pattern.pattern!r} has no group; put the label in parentheses, "
                          r"e.g. r'^(\d+)_' for '7_jackson_32.wav'.")

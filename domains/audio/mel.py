@@ -47,6 +47,12 @@ class LogMel(Representation):
             band) or ``None`` (raw dB), fitted on the training clips.
         n_iter: Griffin-Lim iterations of :meth:`decode`.
         momentum: fast Griffin-Lim momentum (0 is the 1984 algorithm; 0.99 is Perraudin's).
+            Griffin-Lim starts from zero phase, so :meth:`decode` is deterministic.
+
+    At 16 kHz with the defaults (n_fft 1024, 128 bands, 32 iterations), 1-second clips of
+    :func:`~synthkit.domains.audio.words.make_words` come back at a log-spectral distance
+    of about 5.5 dB and a multi-resolution STFT distance of about 0.9 (random images: 17 dB,
+    2.7); 100 iterations gain almost nothing, since the loss is the mel filterbank's.
 
     Example:
         >>> import numpy as np

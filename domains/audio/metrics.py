@@ -83,7 +83,8 @@ def multi_resolution_stft_distance(reference, estimate, *, resolutions=PWG_RESOL
     total = torch.zeros(ref.shape[0], dtype=ref.dtype)
     for n_fft, hop, win in resolutions:
         s_ref, s_est = _magnitude(ref, n_fft, hop, win), _magnitude(est, n_fft, hop, win)
-        sc = torch.linalg.norm((s_ref - s_est).flatten(1), dim=1) / torch.linalg.norm(s_ref.flatten(1), dim=1).clamp_min(eps)
+        norm_ref = torch.linalg.norm(s_ref.flatten(1), dim=1).clamp_min(eps)
+        sc = torch.linalg.norm((s_ref - s_est).flatten(1), dim=1) / norm_ref
         mag = (s_ref.clamp_min(eps).log() - s_est.clamp_min(eps).log()).abs().mean(dim=(1, 2))
         total += sc + mag
     return _reduce(total / len(resolutions), reduction)

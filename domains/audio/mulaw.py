@@ -53,7 +53,8 @@ class MuLaw(Representation):
 
     def _check_params(self):
         if not isinstance(self.quantization_channels, int) or not 2 <= self.quantization_channels <= 65536:
-            raise ValueError(f"quantization_channels must be an integer in [2, 65536], got {self.quantization_channels!r}.")
+            raise ValueError("quantization_channels must be an integer in [2, 65536], "
+                             f"got {self.quantization_channels!r}.")
 
     @property
     def n_tokens(self) -> int:
@@ -66,7 +67,8 @@ class MuLaw(Representation):
         ``(|x| + 1/μ)(e^{ln(1+μ)/μ} - 1)``, plus 1e-6 for the float32 arithmetic of the codec.
         """
         mu = self.quantization_channels - 1
-        return (np.minimum(np.abs(np.asarray(x, dtype=np.float64)), 1.0) + 1 / mu) * math.expm1(math.log1p(mu) / mu) + 1e-6
+        x = np.minimum(np.abs(np.asarray(x, dtype=np.float64)), 1.0)
+        return (x + 1 / mu) * math.expm1(math.log1p(mu) / mu) + 1e-6
 
     def _shape(self):
         return (self.n_samples_,)

@@ -176,7 +176,8 @@ def _render(rng, ids, units, f0, alpha, speed, onset, word_len, unit, length, sa
     freqs = np.fft.rfftfreq(n_fft, 1 / sample_rate).astype(f32)
     env_v = _formant_envelope(freqs, formants.astype(f32), bandwidths.astype(f32)) * voiced_gain[..., None].astype(f32)
     width = (props[..., 5:6] * alpha[:, None, None] ** 0.5).astype(f32)
-    env_n = np.exp(-0.5 * ((freqs - noise_centre[..., None].astype(f32)) / width) ** 2) * noise_gain[..., None].astype(f32)
+    env_n = np.exp(-0.5 * ((freqs - noise_centre[..., None].astype(f32)) / width) ** 2)
+    env_n *= noise_gain[..., None].astype(f32)
     hiss = rng.standard_normal((*env_n.shape, 2), dtype=f32).view(np.complex64)[..., 0]
     spec = stft(glottal, n_fft) * env_v + hiss * (env_n * f32(1.5 * np.sqrt(n_fft * 0.375 / 2)))
     return istft(spec, n_fft, length)

@@ -6,15 +6,29 @@ pyproject pins the pair exactly; this test fails in CI whenever the pair drifts 
 """
 
 import math
+import pathlib
+import re
+import tomllib
 
 import torch
 
+PYPROJECT = pathlib.Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def pinned(requirements, name):
+    pins = [m.group(1) for r in requirements if (m := re.fullmatch(rf"{name}==([\d.]+)", r))]
+    assert len(pins) == 1, f"{name} must be pinned exactly (==X.Y.Z) in pyproject.toml"
+    return pins[0]
+
 
 def test_torchaudio_imports_and_computes_a_mel_spectrogram():
-    import torchaudio
+    import torchaudio  # the defect: OSError (libtorchaudio.so) when the pair does not match
 
-    assert torchaudio.__version__.split("+")[0] == "2.11.0"
-    assert torch.__version__.split("+")[0] == "2.11.0"
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    torch_pin = pinned(project["dependencies"], "torch")
+    assert pinned(project["optional-dependencies"]["audio"], "torchaudio") == torch_pin
+    assert torch.__version__.split("+")[0] == torch_pin
+    assert torchaudio.__version__.split("+")[0] == torch_pin
     sample_rate, freq, n_mels = 8000, 1000.0, 40
     t = torch.arange(2000) / sample_rate
     tone = torch.sin(2 * math.pi * freq * t)

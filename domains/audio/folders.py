@@ -1,0 +1,83 @@
+"""Folders of WAV clips, one sub-folder per class: what ``synthkit sample`` writes for audio.
+
+:func:`write_clip_batches` streams batches of ``(clips, labels)`` into a folder that appears
+only when complete (written beside the destination, then renamed into place), with a
+progress bar; :func:`read_clip_folder` reads such a folder (or any folder of WAV / FLAC
+files) back as :class:`~synthkit.domains.audio.clips.AudioClips`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from synthkit.domains.audio.clips import AudioClips
+from synthkit.domains.audio.io import load_audio, write_wav
+
+UNLABELLED = None
+
+
+def _safe_label(label) -> str:
+    text = str(label)
+    if not text or text.startswith(".") or "/" in text or "\\" in text or text in ("..",):
+        raise ValueError(f"label {label!r} cannot name a class folder; use labels without slashes or a leading dot.")
+    return text
+
+
+def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = None, progress: bool = False) -> int:
+    """Write batches of ``(clips, labels)`` (labels ``None`` when unconditional) as WAVs under ``path``.
+
+    Clip ``i`` of the whole stream is ``clip_{i:05d}.wav``, inside ``path/<label>/`` when
+    labelled. ``path`` must not exist or be an empty folder; it appears only when every
+    batch is written. Returns the number of clips.
+    """
+    from synthkit.training.progress import progress_bar
+
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ValueError(f"{path} exists and is not an empty folder; sample into a new folder.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="clip")
+    count = 0
+    try:
+        for clips, labels in batches:
+            clips = np.asarray(clips)
+            if labels is None:
+                write_wav(clips, tmp, sample_rate, names=[f"clip_{count + j:05d}" for j in range(len(clips))])
+            else:
+                labels = np.asarray(labels)
+                for label in np.unique(labels.astype(str)):
+                    idx = np.flatnonzero(labels.astype(str) == label)
+                    write_wav(clips[idx], tmp / _safe_label(label), sample_rate,
+                              names=[f"clip_{count + j:05d}" for j in idx])
+            count += len(clips)
+            bar.update(len(clips))
+        if path.exists():
+            path.rmdir()
+        os.replace(tmp, path)
+    finally:
+        bar.close()
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return count
+
+
+def read_clip_folder(path, *, sample_rate: int | None = None, seconds: float | None = None) -> AudioClips:
+    """Clips of a folder (labels from class sub-folders when every file is in one), or of one file."""
+    folder = Path(path)
+    if not folder.exists():
+        raise ValueError(f"{folder}: no such file or folder of audio clips.")
+    by_class = folder.is_dir() and any(p.is_dir() for p in folder.iterdir()) and not any(
+        p.is_file() and not p.name.startswith(".") for p in folder.iterdir())
+    return load_audio(folder, sample_rate=sample_rate, labels="folder" if by_class else None, duration=seconds)
+
+
+def write_clip_folder(clips: AudioClips, path) -> None:
+    """Write ``clips`` (with labels as sub-folders) to the new folder ``path`` atomically."""
+    array = clips.to_array()
+    write_clip_batches(path, [(array, clips.labels)], sample_rate=clips.sample_rate, total=len(array))

@@ -38,6 +38,19 @@ class AudioClips:
     def __len__(self) -> int:
         return len(self.clips)
 
+    def __eq__(self, other) -> bool:
+        """Same rate, same labels and the same samples clip for clip (paths and info aside:
+        a copy written elsewhere and read back is equal)."""
+        if not isinstance(other, AudioClips) or len(self) != len(other) or self.sample_rate != other.sample_rate:
+            return False
+        if (self.labels is None) != (other.labels is None):
+            return False
+        if self.labels is not None and not np.array_equal(self.labels.astype(str), other.labels.astype(str)):
+            return False
+        return all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(self.clips, other.clips))
+
+    __hash__ = None
+
     def __getitem__(self, index) -> AudioClips:
         """The clips at ``index`` (a slice, an integer array or a boolean mask), with their labels and info."""
         idx = np.arange(len(self))[index]

@@ -32,14 +32,15 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
     """Write batches of ``(clips, labels)`` (labels ``None`` when unconditional) as WAVs under ``path``.
 
     Clip ``i`` of the whole stream is ``clip_{i:05d}.wav``, inside ``path/<label>/`` when
-    labelled. ``path`` must not exist or be an empty folder; it appears only when every
-    batch is written. Returns the number of clips.
+    labelled. An existing ``path`` must be a folder of WAV clips only (an earlier output),
+    which is replaced; the new folder appears only when every batch is written. Returns
+    the number of clips.
     """
     from synthkit.training.progress import progress_bar
 
     path = Path(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ValueError(f"{path} exists and is not an empty folder; sample into a new folder.")
+    if path.exists() and not _replaceable(path):
+        raise ValueError(f"{path} exists and holds files other than WAV clips; write into a new folder.")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
     bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="clip")
@@ -57,9 +58,13 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
                               names=[f"clip_{count + j:05d}" for j in idx])
             count += len(clips)
             bar.update(len(clips))
-        if path.exists():
-            path.rmdir()
-        os.replace(tmp, path)
+        if path.exists():  # a folder of clips only (an earlier run): swap it out, then remove it
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-"))
+            os.replace(path, old / "clips")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
     finally:
         bar.close()
         if tmp.exists():
@@ -67,14 +72,29 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
     return count
 
 
+def _replaceable(path: Path) -> bool:
+    """An existing folder this module may replace: it holds WAV files (in class folders) only."""
+    if not path.is_dir():
+        return False
+    return all(p.is_dir() or p.suffix.lower() == ".wav" for p in path.rglob("*"))
+
+
 def read_clip_folder(path, *, sample_rate: int | None = None, seconds: float | None = None) -> AudioClips:
-    """Clips of a folder (labels from class sub-folders when every file is in one), or of one file."""
+    """Clips of a folder (labels from class sub-folders when every file is in one), or of one file.
+
+    Clips are in file-name order (``clip_00000.wav`` first, whatever its class folder), so a
+    folder :func:`write_clip_batches` wrote reads back in the order it was written.
+    """
     folder = Path(path)
     if not folder.exists():
         raise ValueError(f"{folder}: no such file or folder of audio clips.")
+    if folder.is_file() and folder.stat().st_size == 0:
+        raise ValueError(f"{folder}: the file is empty; give a folder of WAV / FLAC clips.")
     by_class = folder.is_dir() and any(p.is_dir() for p in folder.iterdir()) and not any(
         p.is_file() and not p.name.startswith(".") for p in folder.iterdir())
-    return load_audio(folder, sample_rate=sample_rate, labels="folder" if by_class else None, duration=seconds)
+    clips = load_audio(folder, sample_rate=sample_rate, labels="folder" if by_class else None, duration=seconds)
+    order = sorted(range(len(clips)), key=lambda i: (clips.paths[i].name, str(clips.paths[i])))
+    return clips[np.asarray(order, dtype=int)] if order != list(range(len(clips))) else clips
 
 
 def write_clip_folder(clips: AudioClips, path) -> None:

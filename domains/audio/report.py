@@ -1,0 +1,104 @@
+"""The HTML report of ``synthkit evaluate --domain audio``: scores, spectrograms, players.
+
+One self-contained file: a table of the scores, then per class a few real and synthetic
+clips, each as a log-spectrogram image (PNG, matplotlib) and a playable ``<audio>``
+element whose source is the WAV itself as a base64 data URI. Written beside its
+destination and renamed into place (atomic), with the scores as JSON beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from synthkit.domains.audio.clips import AudioClips
+from synthkit.domains.audio.dsp import stft
+
+#: clips shown per class and kind (real / synthetic)
+PER_CLASS = 3
+
+
+def wav_data_uri(clip: np.ndarray, sample_rate: int) -> str:
+    """A ``data:audio/wav;base64,...`` URI of a 16-bit PCM WAV of ``clip``."""
+    from synthkit.domains.audio.deps import require_soundfile
+
+    buf = io.BytesIO()
+    require_soundfile().write(buf, np.clip(clip, -1, 1), sample_rate, subtype="PCM_16", format="WAV")
+    return "data:audio/wav;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def spectrogram_uri(clip: np.ndarray, sample_rate: int) -> str:
+    """A ``data:image/png;base64,...`` URI of the clip's log-power spectrogram."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    n_fft = 1 << max(6, int(round(np.log2(0.032 * sample_rate))))
+    db = 10 * np.log10(np.abs(stft(clip[None].astype(np.float32), n_fft)[0]) ** 2 + 1e-10)
+    fig, ax = plt.subplots(figsize=(2.6, 1.6), dpi=80)
+    ax.imshow(db.T, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max(),
+              extent=(0, len(clip) / sample_rate, 0, sample_rate / 2000))
+    ax.set_xlabel("s", fontsize=7)
+    ax.set_ylabel("kHz", fontsize=7)
+    ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _cells(clips: AudioClips, label) -> str:
+    x = clips.to_array()
+    idx = np.arange(len(x)) if label is None else np.flatnonzero(clips.labels.astype(str) == label)
+    cells = []
+    for i in idx[:PER_CLASS]:
+        cells.append(f'<div class="clip"><img src="{spectrogram_uri(x[i], clips.sample_rate)}" alt="spectrogram">'
+                     f'<br><audio controls src="{wav_data_uri(x[i], clips.sample_rate)}"></audio></div>')
+    return "".join(cells) or "<em>none</em>"
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
+
+
+def write_report(results: dict, real: AudioClips, synthetic: AudioClips, path) -> Path:
+    """Write the HTML report to ``path`` and the scores to ``path`` with ``.json``; atomically."""
+    path = Path(path)
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>"
+                   for k, v in results.items() if not isinstance(v, dict))
+    labels = [None] if synthetic.labels is None or real.labels is None else sorted(
+        set(synthetic.labels.astype(str)) | set(real.labels.astype(str)))
+    sections = "".join(
+        f"<h2>{'all clips' if lab is None else 'class ' + html.escape(lab)}</h2>"
+        f"<h3>real</h3><div class='row'>{_cells(real, lab)}</div>"
+        f"<h3>synthetic</h3><div class='row'>{_cells(synthetic, lab)}</div>" for lab in labels)
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>synthkit audio report</title><style>"
+            "body{font-family:sans-serif;margin:2em}td{padding:2px 10px}.row{display:flex;flex-wrap:wrap}"
+            ".clip{margin:4px;text-align:center}audio{width:210px}</style></head><body>"
+            "<h1>Synthetic audio: evaluation</h1><p>Classifier and embedding trained on the real clips "
+            "(log-mel statistics, MLP); FID beside real-vs-real at equal n.</p>"
+            f"<table>{rows}</table>{sections}</body></html>")
+    _atomic_write(path, page)
+    _atomic_write(path.with_suffix(".json"), json.dumps(results, indent=2, default=float))
+    return path
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -73,7 +73,8 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     from scipy import linalg
 
     mu = a.mean(0) - b.mean(0)
-    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    eps = 1e-6 * np.eye(a.shape[1])  # few clips, many features: keep the covariances invertible
+    ca, cb = np.cov(a, rowvar=False) + eps, np.cov(b, rowvar=False) + eps
     root = linalg.sqrtm(ca @ cb)
     root = root.real if np.iscomplexobj(root) else root
     return float(max(mu @ mu + np.trace(ca + cb - 2 * root), 0.0))

@@ -17,7 +17,9 @@ Modules: ``io`` (:func:`load_audio`, :func:`write_wav`; soundfile, not FFmpeg),
 ``clips`` (:class:`AudioClips`), ``labels`` (file-name pattern, folder, CSV),
 ``resample``, ``base`` (:class:`Representation`), ``mel`` (:class:`LogMel`, inverted by
 Griffin-Lim), ``mulaw`` (:class:`MuLaw` tokens), ``representations`` (the registry),
-``metrics`` (spectral distances), ``datasets`` with ``words`` and ``machines``
+``metrics`` (spectral distances), ``networks`` (the ``"wavenet"`` sequence cell),
+``synthesizer`` (:class:`AudioSynthesizer`), ``cli`` (the ``synthkit`` domain adapter),
+``folders``, ``evaluation`` and ``report`` (what ``synthkit evaluate`` scores and writes), ``datasets`` with ``words`` and ``machines``
 (procedural data), ``dsp`` (numpy STFT blocks), ``deps`` (the guarded imports).
 torchaudio and soundfile come with ``pip install 'synthkit[audio]'``; they are imported
 only when used, so the data sets need numpy alone.
@@ -30,6 +32,7 @@ from synthkit.domains.audio.io import load_audio, write_wav
 from synthkit.domains.audio.mel import LogMel, context_frames
 from synthkit.domains.audio.metrics import log_spectral_distance, multi_resolution_stft_distance, spectral_distances
 from synthkit.domains.audio.mulaw import MuLaw
+from synthkit.domains.audio.synthesizer import AudioSynthesizer
 from synthkit.domains.audio.representations import (
     get_representation,
     list_representations,
@@ -37,7 +40,7 @@ from synthkit.domains.audio.representations import (
 )
 
 __all__ = [
-    "FAULTS", "AudioClips", "LogMel", "MuLaw", "Representation", "context_frames", "get_representation",
+    "FAULTS", "AudioClips", "AudioSynthesizer", "LogMel", "MuLaw", "Representation", "context_frames", "get_representation",
     "list_datasets", "list_representations", "load_audio", "load_dataset", "log_spectral_distance",
     "make_machine_sounds", "make_words", "multi_resolution_stft_distance", "representation_from_config",
     "spectral_distances", "write_wav",

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["", ".mel", ".mulaw", ".words", ".machines"]
+MODULES = ["", ".mel", ".mulaw", ".words", ".machines", ".networks", ".synthesizer"]
 
 
 @pytest.mark.parametrize("name", MODULES)

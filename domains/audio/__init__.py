@@ -18,13 +18,14 @@ Modules: ``io`` (:func:`load_audio`, :func:`write_wav`; soundfile, not FFmpeg),
 ``resample``, ``base`` (:class:`Representation`), ``mel`` (:class:`LogMel`, inverted by
 Griffin-Lim), ``mulaw`` (:class:`MuLaw` tokens), ``representations`` (the registry),
 ``metrics`` (spectral distances), ``networks`` (the ``"wavenet"`` sequence cell),
-``synthesizer`` (:class:`AudioSynthesizer`), ``cli`` (the ``synthkit`` domain adapter),
+``synthesizer`` (:class:`AudioSynthesizer`), ``anomaly`` (:class:`AnomalousSoundDetector`, DCASE AUC / pAUC), ``cli`` (the ``synthkit`` domain adapter),
 ``folders``, ``evaluation`` and ``report`` (what ``synthkit evaluate`` scores and writes), ``datasets`` with ``words`` and ``machines``
 (procedural data), ``dsp`` (numpy STFT blocks), ``deps`` (the guarded imports).
 torchaudio and soundfile come with ``pip install 'synthkit[audio]'``; they are imported
 only when used, so the data sets need numpy alone.
 """
 
+from synthkit.domains.audio.anomaly import AnomalousSoundDetector, auc_pauc
 from synthkit.domains.audio.base import Representation
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.datasets import FAULTS, list_datasets, load_dataset, make_machine_sounds, make_words
@@ -40,7 +41,7 @@ from synthkit.domains.audio.representations import (
 )
 
 __all__ = [
-    "FAULTS", "AudioClips", "AudioSynthesizer", "LogMel", "MuLaw", "Representation", "context_frames", "get_representation",
+    "FAULTS", "AnomalousSoundDetector", "AudioClips", "AudioSynthesizer", "auc_pauc", "LogMel", "MuLaw", "Representation", "context_frames", "get_representation",
     "list_datasets", "list_representations", "load_audio", "load_dataset", "log_spectral_distance",
     "make_machine_sounds", "make_words", "multi_resolution_stft_distance", "representation_from_config",
     "spectral_distances", "write_wav",

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["", ".mel", ".mulaw", ".words", ".machines", ".networks", ".synthesizer"]
+MODULES = ["", ".mel", ".mulaw", ".words", ".machines", ".networks", ".synthesizer", ".anomaly"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -43,6 +43,7 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
         raise ValueError(f"{path} exists and holds files other than WAV clips; write into a new folder.")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the clips from other users
     bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="clip")
     count = 0
     try:
@@ -70,6 +71,12 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return count
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _replaceable(path: Path) -> bool:

@@ -377,7 +377,10 @@ class Generator(BaseEstimator):
             self._log_likelihood_rows, kind=self.likelihood)}
 
     def _log_likelihood_rows(self, X) -> np.ndarray:
-        """Per-row log-likelihood of raw rows (the Jacobian of the standardization included)."""
+        """Per-row log-likelihood of raw rows (the Jacobian of the standardization included);
+        a generator that overrides ``score_samples`` instead of ``_log_prob`` is scored by it."""
+        if type(self)._log_prob is Generator._log_prob:
+            return np.asarray(self.score_samples(X), dtype=np.float64)
         return self._score_rows(X, lambda x: self._log_prob(x, None)) - np.log(self.scale_).sum()
 
     def _score_rows(self, X, fn) -> np.ndarray:

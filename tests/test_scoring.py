@@ -87,3 +87,19 @@ def test_float64_gives_every_tensor_back_its_own_dtype():
     with float64(module):
         assert module.weight.dtype == torch.float64
     assert module.weight.dtype == torch.float32 and module.exact.dtype == torch.float64
+
+
+class _OwnScoreSamples(_Gaussian):
+    """A generator that overrides ``score_samples`` itself rather than ``_log_prob``."""
+
+    _log_prob = Generator._log_prob
+
+    def score_samples(self, X, y=None):
+        return -0.5 * (np.asarray(X, dtype=float) ** 2).sum(1)
+
+
+def test_the_default_rule_falls_back_on_score_samples():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    gen = _OwnScoreSamples().fit(X)
+    np.testing.assert_allclose(gen.score_rules()["likelihood"].score(X), gen.score_samples(X))
+    check_score_rules(_OwnScoreSamples())

@@ -274,59 +274,41 @@ class VAE(Generator):
         log_px = self.log_px_given_z(xr, z.reshape(k * n, -1), cr).reshape(k, n)
         return torch.logsumexp(log_px + log_prior - log_q, dim=0) - math.log(k)
 
-    def reconstruction(self, x, c=None):
-        """``decode(encode(x))`` in model space and the decoder's per-feature scale.
-
-        The row is encoded to its posterior mean and decoded to the decoder's mean ``x_hat``
-        (categories: the most likely code); the scale is the decoder's ``sigma`` for Gaussian
-        columns and 1 for Bernoulli and categorical ones (An & Cho 2015).
-
-        Returns:
-            ``(x_hat, scale)``, both (n, n_features).
-        """
-        mu, _ = self.posterior(x, c)
-        cont, log_s, cat_logits = self._split_out(self.modules_["decoder"](mu, c))
-        scale = torch.ones_like(x)
-        if self.decoder_likelihood == "bernoulli":
-            cont = torch.sigmoid(cont)
-        else:
-            scale[:, self._conts] = log_s.exp().to(x.dtype)
-        return self._assemble(cont, [lg.argmax(1) for lg in cat_logits]), scale
-
     def reconstruction_scores(self, x, c=None) -> torch.Tensor:
-        """Per-feature ``-1/2 ((x - x_hat) / sigma)^2`` of :meth:`reconstruction` (model space);
-        a categorical column costs 1/2 when its code is decoded wrong, whatever the codes."""
-        x_hat, scale = self.reconstruction(x, c)
+        """Per-feature ``-1/2 ((x - x_hat) / sigma)^2`` (model space): the row is encoded to its
+        posterior mean and decoded to the decoder's mean ``x_hat``; ``sigma`` is the decoder's
+        scale of a Gaussian column and 1 otherwise; a categorical column costs 1/2 when its most
+        likely code is not the row's, whatever the codes (An & Cho 2015)."""
+        cont, log_s, cat_logits = self._split_out(self.modules_["decoder"](self.posterior(x, c)[0], c))
+        bernoulli = self.decoder_likelihood == "bernoulli"
+        x_hat = self._assemble(torch.sigmoid(cont) if bernoulli else cont, [lg.argmax(1) for lg in cat_logits])
+        scale = torch.ones_like(x)
+        scale[:, self._conts] = 1.0 if bernoulli else log_s.exp().to(x.dtype)
         out = -0.5 * ((x - x_hat) / scale) ** 2
-        for j in self._cats:
-            out[:, j] = -0.5 * (x[:, j] != x_hat[:, j]).to(x.dtype)
+        out[:, self._cats] = -0.5 * (x[:, self._cats] != x_hat[:, self._cats]).to(x.dtype)
         return out
 
     def score_rules(self):
         """``"likelihood"``: the IWAE bound (``k = max(16, n_importance_samples)``, common random
         numbers) under the model's prior, with the reconstruction map; ``"reconstruction"``:
-        minus the reconstruction error (see :mod:`synthkit.scoring`)."""
+        the summed :meth:`reconstruction_scores` (see :mod:`synthkit.scoring`)."""
         from synthkit.scoring import ScoreRule, common_normal, summed
 
         k = max(16, int(self.n_importance_samples))
 
-        def iwae(x):
-            return self.iwae_bound(x, None, k, eps=common_normal((k, 1, self.latent_dim_), x))
-
         def bound(X):
+            iwae = lambda x: self.iwae_bound(x, None, k, eps=common_normal((k, 1, self.latent_dim_), x))  # noqa: E731
             return self._score_rows(X, iwae) - np.log(self.scale_).sum()
 
         def recon(X):
             return self._score_rows(X, self.reconstruction_scores)
 
-        return {
-            "likelihood": ScoreRule("likelihood", f"importance-weighted lower bound on log p(x) (IWAE, k={k}, "
-                                    "common random numbers); per-feature map = reconstruction error",
-                                    bound, recon, kind="lower_bound"),
-            "reconstruction": ScoreRule("reconstruction", "minus the squared reconstruction error of "
-                                        "decode(encode(x)), scaled by the decoder's sigma",
-                                        summed(recon), recon, kind="heuristic"),
-        }
+        return {"likelihood": ScoreRule("likelihood", f"importance-weighted lower bound on log p(x) (IWAE, k={k}, "
+                                        "common random numbers); per-feature map = reconstruction error",
+                                        bound, recon, kind="lower_bound"),
+                "reconstruction": ScoreRule("reconstruction", "minus the squared reconstruction error of "
+                                            "decode(encode(x)), scaled by the decoder's sigma",
+                                            summed(recon), recon, kind="heuristic")}
 
     def _training_step(self, x, c, step):
         beta = self.beta * min(1.0, step.progress / self.kl_warmup) if self.kl_warmup else self.beta

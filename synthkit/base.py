@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -34,6 +34,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from synthkit.training.runtime import resolve_device, seeded
+
+if TYPE_CHECKING:
+    from synthkit.scoring import ScoreRule
 
 LIKELIHOOD_KINDS = ("exact", "lower_bound", "unnormalized")
 
@@ -360,7 +363,7 @@ class Generator(BaseEstimator):
         return torch.cat(out).numpy()
 
     # ------------------------------------------------------------------ score rules
-    def score_rules(self) -> dict:
+    def score_rules(self) -> dict[str, ScoreRule]:
         """Named ways to score rows, the default first: ``{name: ScoreRule}`` (see
         :mod:`synthkit.scoring`). Each rule takes raw rows and is a deterministic function of
         each row (higher = more typical); :class:`synthkit.anomaly.GenerativeDetector` reads

@@ -439,7 +439,8 @@ class DDPM(Generator):
         err = torch.as_tensor(self.denoising_error_, device=device)[t_all]
         q = mismatch + 0.5 * weight * err  # expected L_t per dimension
         cdf = q.cumsum(0)
-        u = torch.rand(K, device=device, dtype=torch.float64) if u is None else torch.as_tensor(u, device=device).double()
+        u = torch.rand(K, device=device, dtype=torch.float64) if u is None else torch.as_tensor(u, device=device)
+        u = u.double()
         u = (torch.arange(K, device=device, dtype=torch.float64) + u) / K
         idx = torch.searchsorted(cdf, u * cdf[-1]).clamp(max=len(q) - 1)
         return t_all[idx], cdf[-1] / (K * q[idx])

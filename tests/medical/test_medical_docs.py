@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-MODULES = ["", ".imageset", ".io", ".save", ".dicom", ".preprocess", ".datasets", ".lesions"]
+MODULES = ["", ".imageset", ".io", ".save", ".dicom", ".preprocess", ".datasets", ".lesions", ".networks",
+           ".synthesizer"]
 
 
 @pytest.mark.parametrize("name", MODULES)

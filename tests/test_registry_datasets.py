@@ -6,7 +6,7 @@ import torch
 
 import synthkit
 from synthkit.datasets import list_datasets, load_dataset
-from synthkit.registry import BACKBONES, DOMAINS
+from synthkit.registry import BACKBONES, DOMAINS, make_generator
 from synthkit.training.runtime import resolve_device
 
 
@@ -45,3 +45,21 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+def test_make_backbone_from_a_name_or_an_instance():
+    from synthkit.registry import backbone_name, make_backbone
+
+    by_name = make_backbone("vae", {"max_epochs": 3}, defaults={"verbose": 0, "random_state": 7},
+                            per_backbone={"vae": {"latent_dim": 3}, "gan": {"rejection_sampling": False}})
+    assert (by_name.max_epochs, by_name.verbose, by_name.random_state, by_name.latent_dim) == (3, 0, 7, 3)
+    mine = make_generator("vae", latent_dim=5, verbose=1)
+    inst = make_backbone(mine, None, defaults={"verbose": 0, "random_state": 7}, per_backbone={"vae": {"latent_dim": 3}})
+    assert inst is not mine and (inst.latent_dim, inst.verbose, inst.random_state) == (5, 1, 7)
+    assert backbone_name(mine) == backbone_name("vae") == "vae" and backbone_name("nope") is None
+    with pytest.raises(ValueError, match=r"backbone_params \['colour'\]"):
+        make_backbone("vae", {"colour": 1})
+    with pytest.raises(ValueError, match="registered name .* or a synthkit.Generator"):
+        make_backbone(object())
+    with pytest.raises(ValueError, match="must be a dict"):
+        make_backbone("vae", [1])

@@ -26,6 +26,7 @@ from synthkit.domains.molecules.io import Molecules, read_molecules
 from synthkit.domains.molecules.grammar import SmilesGrammar
 from synthkit.domains.molecules.graph_codec import GraphCodec
 from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
+from synthkit.sampling import draw_until
 from synthkit.synthesizer import Synthesizer
 
 #: backbones a molecule representation can be handed to: token ids for "sequence", and
@@ -352,50 +353,24 @@ class MoleculeGenerator(Synthesizer):
         seed = self.random_state if random_state is None else random_state
         seeds = np.random.SeedSequence(_entropy(seed)).spawn(int(self.max_rounds))
         conds = self._condition_rows(y, n)
-        out: list[str | None] = [None] * n
-        seen: set[str] = set()
-        stats = {"drawn": 0, "invalid": 0, "duplicates": 0, "rounds": 0}
-        pending = np.arange(n)
-        for r in range(int(self.max_rounds)):
-            if not len(pending):
-                break
-            # draw a few extra when validity is low so that rounds stay few
-            rate = 1.0 if stats["drawn"] == 0 else max(0.05, 1 - (stats["invalid"] + stats["duplicates"]) / stats["drawn"])
-            m = len(pending) if conds is not None else min(int(math.ceil(len(pending) / rate * 1.1)) + 1, 20 * len(pending) + 10)
-            rows = None if conds is None else conds[pending]
-            drawn = self.generate(m, y=rows, random_state=int(seeds[r].generate_state(1)[0]))
-            stats["drawn"] += m
-            stats["rounds"] += 1
-            if conds is None:  # unconditional: fill the open slots in order
-                accepted, fresh = [], set()
-                for smi in drawn:
-                    if smi is None:
-                        stats["invalid"] += 1
-                    elif unique and (smi in seen or smi in fresh):
-                        stats["duplicates"] += 1
-                    elif len(accepted) < len(pending):
-                        accepted.append(smi)
-                        fresh.add(smi)
-                for slot, smi in zip(pending, accepted):
-                    out[slot] = smi
-                pending = pending[len(accepted):]
-            else:  # draw j was made for row pending[j] and its condition
-                still = []
-                for slot, smi in zip(pending, drawn):
-                    if smi is None:
-                        stats["invalid"] += 1
-                        still.append(slot)
-                    elif unique and smi in seen:
-                        stats["duplicates"] += 1
-                        still.append(slot)
-                    else:
-                        out[slot] = smi
-                pending = np.asarray(still, dtype=np.int64)
-            if unique:
-                seen.update(s for s in out if s is not None)
-        if len(pending):
+
+        def size(need, drawn, accepted):  # a few extra when validity is low, so that rounds stay few
+            rate = 1.0 if drawn == 0 else max(0.05, accepted / drawn)
+            return min(int(math.ceil(need / rate * 1.1)) + 1, 20 * need + 10)
+
+        def draw(m_or_places, r):  # unconditional: m molecules; conditional: one per open place
+            rows = None if conds is None else conds[m_or_places]
+            m = m_or_places if conds is None else len(m_or_places)
+            return self.generate(m, y=rows, random_state=int(seeds[r].generate_state(1)[0]))
+
+        found = draw_until(n, draw, lambda batch: np.array([s is not None for s in batch], bool),
+                           max_rounds=int(self.max_rounds), unique=unique, size=size, slots=conds is not None)
+        stats = {"drawn": found.drawn, "invalid": found.drawn - found.accepted - found.duplicates,
+                 "duplicates": found.duplicates, "rounds": found.rounds}
+        out = found.items if conds is not None else [s for chunk in found.chunks for s in chunk]
+        if found.missing:
             warnings.warn(
-                f"only {n - len(pending)} of {n} molecules after {stats['rounds']} rounds "
+                f"only {n - found.missing} of {n} molecules after {stats['rounds']} rounds "
                 f"({stats['invalid']} invalid, {stats['duplicates']} repeated draws); "
                 "train longer or raise max_rounds.",
                 UserWarning,

@@ -23,6 +23,7 @@ import pandas as pd
 from synthkit.domains.tabular.constraints import parse_constraint, valid_rows
 from synthkit.domains.tabular.encoding import _bounds, _datetime_series, _numeric_series
 from synthkit.domains.tabular.metadata import resolution_ns
+from synthkit.sampling import default_size, draw_until
 
 #: numbers and dates asked for in ``conditions`` match within this share of the column's range
 NUMERIC_TOLERANCE = 0.01
@@ -97,21 +98,9 @@ class ConditionSampler:
     def sample(self, n: int, rng: np.random.Generator, *, id_start: int) -> pd.DataFrame:
         if n == 0 or (not self.filters and not self.constraints):
             return self._finish([self._draw(n, rng)], n, id_start)
-        kept, n_kept, drawn, accepted = [], 0, 0, 0
-        rejected = None
-        for _ in range(self.max_tries):
-            need = n - n_kept
-            rate = (accepted + 1) / (drawn + 1) if drawn else 1.0
-            m = int(min(MAX_BATCH, max(need, np.ceil(1.2 * need / max(rate, 1e-4)) + 16)))
-            batch = self._draw(m, rng)
-            ok = self._matches(batch)
-            drawn, accepted = drawn + m, accepted + int(ok.sum())
-            good = batch.loc[ok]
-            kept.append(good.iloc[:need])
-            n_kept += min(len(good), need)
-            rejected = batch.loc[~ok]
-            if n_kept >= n:
-                break
+        found = draw_until(n, lambda m, r: self._draw(m, rng), self._matches, max_rounds=self.max_tries,
+                           size=lambda *counts: min(MAX_BATCH, default_size(*counts)))
+        kept, n_kept, drawn, rejected = found.chunks, n - found.missing, found.drawn, found.rejected
         if n_kept < n and not self.filters:
             repaired = rejected
             for c in self.constraints:

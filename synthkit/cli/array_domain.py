@@ -23,7 +23,11 @@ class ArrayAdapter(DomainAdapter):
     suffix = ".csv"
     quick_params = {"max_epochs": 1, "hidden_dims": [16]}
 
-    def read(self, path: str, target: str | None = None):
+    def read(self, path: str):
+        """Rows of a file or a bundled data set (a ``.csv`` as a DataFrame, with its names)."""
+        return self.read_xy(path)[0]
+
+    def read_xy(self, path: str, target: str | None = None):
         """Rows (and the ``target`` column as labels) from a file or a bundled data set name.
 
         A ``.csv`` keeps its column names (they name the columns of sampled files).
@@ -57,7 +61,7 @@ class ArrayAdapter(DomainAdapter):
     def fit(self, data: str, *, backbone=None, params=None, target=None, resume: bool = False):
         from synthkit.registry import make_backbone
 
-        X, y = self.read(data, target)
+        X, y = self.read_xy(data, target)
         model = make_backbone(backbone or DEFAULT_BACKBONE, params).fit(X, y, resume=resume)
         if target is not None:
             model.target_name_ = target

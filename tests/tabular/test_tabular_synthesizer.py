@@ -178,3 +178,19 @@ def test_gan_on_tables_samples_without_rejection_unless_asked(penguins):
     assert plain.generator_.rejection_sampling is False and "ratio_critic" not in plain.generator_.modules_
     asked = TabularSynthesizer("gan", backbone_params={**params, "rejection_sampling": True}, random_state=0)
     assert "ratio_critic" in asked.fit(penguins).generator_.modules_
+
+
+def test_backbone_may_be_an_unfitted_generator_instance(penguins, tmp_path):
+    """``backbone=make_generator(...)`` beside the name + backbone_params form: the instance
+    is cloned at fit (left unfitted), keeps its own settings, and the model saves and loads."""
+    import synthkit
+
+    vae = synthkit.make_generator("vae", hidden_dims=(16,), latent_dim=2, max_epochs=2, verbose=0)
+    synth = TabularSynthesizer(backbone=vae, random_state=0).fit(penguins)
+    assert not hasattr(vae, "modules_") and synth.generator_ is not vae
+    assert synth.generator_.hidden_dims == (16,) and synth.generator_.early_stopping is False
+    assert synth.generator_.random_state == synth.fit_seed_ == 0
+    synth.save(tmp_path / "m")
+    again = synthkit.load(tmp_path / "m")
+    assert again.backbone.get_params() == vae.get_params()
+    pd.testing.assert_frame_equal(synth.sample(5, random_state=1), again.sample(5, random_state=1))

@@ -45,8 +45,9 @@ def network_defaults(image_shape: list[int]) -> dict[str, dict]:
     """Per-backbone defaults for rows of shape ``image_shape`` ``[C, *spatial]``, sized for 2 CPU
     cores (tiny widths; two resolutions when every size is even).
 
-    Diffusion: MONAI's U-Net (widths 16, 32, one residual block, no attention) and one
-    clipping range for all pixels; GAN: conv generator + MONAI patch critic; EBM: conv
+    Diffusion: MONAI's U-Net (widths 16, 32, one residual block, no attention), one
+    clipping range for all pixels and 25 DDIM steps (a forward pass of this U-Net on 36
+    images of 32 x 32 took 0.4-1.7 s on 2 shared cores); GAN: conv generator + MONAI patch critic; EBM: conv
     energy. The flat families keep their own networks.
     """
     even = all(s % 2 == 0 for s in image_shape[1:])
@@ -54,7 +55,7 @@ def network_defaults(image_shape: list[int]) -> dict[str, dict]:
     shape = list(image_shape)
     return {
         "diffusion": {"denoiser_network": {"name": "monai-unet", "image_shape": shape, "channels": widths},
-                      "clip_denoised": "global", "batch_size": 32},
+                      "clip_denoised": "global", "batch_size": 32, "n_sampling_steps": 25},
         "gan": {"generator_network": {"name": "image-conv", "image_shape": shape, "channels": widths},
                 "critic_network": {"name": "monai-patch", "image_shape": shape}, "batch_size": 32},
         "ebm": {"energy_network": {"name": "image-conv", "image_shape": shape, "channels": widths},
@@ -192,6 +193,17 @@ class ImageSynthesizer(Synthesizer):
         if not return_masks:
             return out
         return out, (Z[:, c:] > 0).astype(np.uint8)
+
+    def score_samples(self, images, y=None) -> np.ndarray:
+        """Per-image log-likelihood (higher = more typical) of ``images`` in model space (after
+        the preprocessor: the model grid, intensities scaled to [-1, 1]), in nats; exact, a
+        bound or unnormalized as the backbone's ``likelihood`` says (diffusion: the ELBO).
+        Masks are not scored (a model fitted with masks raises)."""
+        check_is_fitted(self, "backbone_")
+        if self.n_mask_channels_:
+            raise ValueError("this model was fitted on image + mask pairs; score_samples takes images only.")
+        Z = self.preprocessor_.transform(self._read(images, "images")).array
+        return self.backbone_.score_samples(Z.reshape(len(Z), -1), y)
 
     def _sample_batch(self, n: int, seed: int, start: int, **options):
         if self.n_mask_channels_:

@@ -107,11 +107,13 @@ class MedicalAdapter(DomainAdapter):
         prep = ImagePreprocessor(image_size=S.spatial_shape(0)).fit(R)
         r, s = prep.transform(R).array, prep.transform(S).array
         h = None if H is None else prep.transform(H).array
+        if min(len(r), len(s)) < 2:
+            raise ValueError(f"evaluate needs at least 2 real and 2 synthetic images, got {len(r)} and {len(s)}.")
         results = {"n_real": len(r), "n_synthetic": len(s), "two_sample_auc": two_sample_auc(r, s),
                    "intensity": intensity_stats(r, s)}
         if h is not None:
             results["copying_share"] = copying_share(r, h, s)
-            results["two_sample_auc_holdout"] = two_sample_auc(h, s) if min(len(h), len(s)) >= 5 else None
+            results["two_sample_auc_holdout"] = two_sample_auc(h, s) if min(len(h), len(s)) >= 2 else None
         results["summary"] = {k: results[k] for k in ("n_real", "n_synthetic", "two_sample_auc", "copying_share")
                               if k in results}
         results["summary"]["histogram_overlap"] = results["intensity"]["histogram_overlap"]

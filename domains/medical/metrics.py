@@ -51,6 +51,9 @@ def two_sample_auc(real: np.ndarray, synthetic: np.ndarray, *, n_components: int
 
     rng = np.random.default_rng(random_state)
     R, S = _flat(_subsample(real, rng)), _flat(_subsample(synthetic, rng))
+    cv = min(cv, len(R), len(S))  # small sets: fewer folds
+    if cv < 2:
+        raise ValueError(f"a two-sample test needs at least 2 images per side, got {len(R)} and {len(S)}.")
     X = np.concatenate([R, S])
     y = np.r_[np.zeros(len(R)), np.ones(len(S))]
     k = max(1, min(n_components, X.shape[1], int(len(X) * (cv - 1) / cv) - 1))

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-MODULES = ["", ".imageset", ".io", ".save", ".dicom", ".preprocess", ".datasets", ".lesions", ".networks",
+MODULES = ["", ".imageset", ".io", ".save", ".dicom", ".preprocess", ".datasets", ".lesions", ".networks", ".metrics",
            ".synthesizer"]
 
 

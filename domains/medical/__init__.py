@@ -31,6 +31,7 @@ from synthkit.domains.medical.preprocess import ImagePreprocessor  # noqa: E402
 from synthkit.domains.medical.save import save_images  # noqa: E402
 from synthkit.domains.medical import networks  # noqa: E402,F401  (registers the MONAI networks)
 from synthkit.domains.medical.synthesizer import ImageSynthesizer  # noqa: E402
+from synthkit.domains.medical.anomaly import ImageAnomalyDetector  # noqa: E402
 
-__all__ = ["LESION_KINDS", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "load_images", "make_mni152_slices",
+__all__ = ["LESION_KINDS", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "load_images", "make_mni152_slices",
            "make_synthetic_shapes", "paint_lesions", "save_images"]

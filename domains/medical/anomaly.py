@@ -72,6 +72,13 @@ class ImageAnomalyDetector(BaseEstimator):
                                              verbose=self.verbose).fit(images)
         return self
 
+    def save(self, path):
+        """Write the fitted detector to the folder ``path`` (load with ``synthkit.load``)."""
+        from synthkit.persistence import save
+
+        check_is_fitted(self, "synthesizer_")
+        return save(self, path)
+
     def anomaly_map(self, images, *, random_state=0) -> np.ndarray:
         """Per-pixel (voxel) anomaly ``(n, *image_size)`` on the model grid; higher = more anomalous."""
         check_is_fitted(self, "synthesizer_")

@@ -34,3 +34,14 @@ def test_trained_maps_rank_lesions_above_healthy_tissue():
 def test_other_backbones_are_refused():
     with pytest.raises(ValueError, match="backbone='diffusion'"):
         ImageAnomalyDetector("vae").fit(make_mni152_slices(4, image_size=16, random_state=0))
+
+
+def test_save_and_load_give_the_same_maps(tmp_path):
+    import synthkit
+
+    healthy = make_mni152_slices(6, image_size=16, random_state=0)
+    det = ImageAnomalyDetector(image_size=(16, 16), random_state=0, n_repeats=1,
+                               backbone_params={"max_epochs": 1, "n_timesteps": 20, "n_sampling_steps": 3}).fit(healthy)
+    det.save(tmp_path / "det")
+    again = synthkit.load(tmp_path / "det")
+    np.testing.assert_array_equal(det.anomaly_map(healthy), again.anomaly_map(healthy))

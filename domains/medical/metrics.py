@@ -63,9 +63,25 @@ def two_sample_auc(real: np.ndarray, synthetic: np.ndarray, *, n_components: int
 
 def copying_share(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, *, random_state=0) -> float:
     """Share of synthetic images nearer (Euclidean, over pixels) to a training image than to
-    any held-out one; ties count half."""
+    any held-out one; ties count half.
+
+    The larger of the two real sets is subsampled to the size of the smaller one, so that a
+    model that does not copy scores 0.5 (the nearest of more candidates is nearer by chance);
+    copies of training images left out of the subsample then go unseen, so give sets of
+    equal size where copies matter.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> train, held = rng.normal(size=(40, 1, 6, 6)), rng.normal(size=(40, 1, 6, 6))
+        >>> copying_share(train, held, train + 0.01)
+        1.0
+        >>> 0.35 < copying_share(train, held, rng.normal(size=(200, 1, 6, 6))) < 0.65
+        True
+    """
     rng = np.random.default_rng(random_state)
-    T, H, S = (_flat(_subsample(x, rng)) for x in (train, holdout, synthetic))
+    m = min(len(train), len(holdout), MAX_IMAGES)
+    T, H = (_flat(x[np.sort(rng.choice(len(x), m, replace=False))]) for x in (train, holdout))
+    S = _flat(_subsample(synthetic, rng))
 
     def nearest(ref, q):
         d = (q**2).sum(1)[:, None] - 2 * q @ ref.T + (ref**2).sum(1)[None, :]

@@ -97,7 +97,10 @@ class Generator(BaseEstimator):
     ``standardize``
         Whether the base class maps each column to zero mean and unit variance before the
         hooks see it (and back after sampling; log-likelihoods get the Jacobian term);
-        ``_standardize_mask`` can choose columns.
+        ``_standardize_mask`` can choose columns. Rows that hold images want one scale for
+        all pixels or none: a registered network declares that with a ``row_standardization``
+        attribute on its factory (``"column"``, ``"global"`` or ``"none"``; see
+        :func:`synthkit.nn.networks.row_standardization`), which :meth:`_standardization` reads.
     ``default_steps``
         Gradient steps used when no budget is given.
     """
@@ -176,6 +179,28 @@ class Generator(BaseEstimator):
     def _standardize_mask(self) -> np.ndarray:
         """Columns the base maps to zero mean and unit variance (default: all if ``standardize``)."""
         return np.full(self.n_features_in_, bool(self.standardize))
+
+    def _standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-column ``(mean, scale)`` the base maps rows with (``(X - mean) / scale``).
+
+        Default: each ``_standardize_mask`` column on its own (:func:`standardization`). When a
+        network argument names a registered factory declaring ``row_standardization``
+        (:func:`synthkit.nn.networks.row_standardization`), ``"global"`` uses one mean and
+        scale pooled over all masked columns (an image's pixels share one intensity scale) and
+        ``"none"`` leaves the rows as they are (data already scaled, e.g. to [-1, 1]).
+        """
+        from synthkit.nn.networks import row_standardization
+
+        how = row_standardization(self)
+        mask = self._standardize_mask()
+        if how in (None, "column"):
+            return standardization(X, mask)
+        d = X.shape[1]
+        if how == "none" or not mask.any():
+            return np.zeros(d), np.ones(d)
+        mean, scale = float(X[:, mask].mean()), float(X[:, mask].std())
+        scale = scale if scale > 1e-12 else 1.0
+        return np.where(mask, mean, 0.0), np.where(mask, scale, 1.0)
 
     # ------------------------------------------------------------------ conditions
     def _encode_condition(self, y, n: int, *, fit: bool) -> torch.Tensor | None:
@@ -266,7 +291,7 @@ class Generator(BaseEstimator):
         X = self._validate_X(X, reset=True)
         c = self._encode_condition(y, len(X), fit=True)
         self._learn_data(X)
-        self.mean_, self.scale_ = standardization(X, self._standardize_mask())
+        self.mean_, self.scale_ = self._standardization(X)
         X = (X - self.mean_) / self.scale_
         self._resume = resume
         start = time.perf_counter()

@@ -55,7 +55,8 @@ class DDPM(Generator):
     (``"ddim"``; ``eta=0`` is deterministic given the starting noise, ``eta=1`` equals
     ancestral sampling) or ancestrally (``"ddpm"``, the respaced chain of Nichol &
     Dhariwal). Predicted ``x_0`` is clipped to the training range of each column
-    (``clip_denoised``), which keeps constant and bounded columns exact.
+    (``clip_denoised``), which keeps constant and bounded columns exact, or to one range
+    for all columns (``clip_denoised="global"``, for images).
 
     With ``y`` the model is conditional: the condition is dropped (replaced by a learned
     "no condition" input) with probability ``cond_drop_prob`` in training, and sampling
@@ -99,7 +100,10 @@ class DDPM(Generator):
             ``None``: the ``MLPDenoiser`` above); it gets one integer step per row in ``t``
             and, with a condition, ``c`` with one extra last column that is 1 where the
             condition is dropped.
-        clip_denoised: clip predicted ``x_0`` to each column's training range.
+        clip_denoised: ``True`` clips predicted ``x_0`` to each column's training range;
+            ``"global"`` to the one range of all columns (images: a pixel's own training
+            range would pin pixels that were constant, e.g. background, to that value);
+            ``False`` does not clip.
         n_score_timesteps: Monte Carlo time steps per row in ``score_samples``.
         **training: see :class:`synthkit.Generator`; here ``learning_rate`` defaults to
             2e-3 and ``ema_decay`` to 0.995.
@@ -173,6 +177,8 @@ class DDPM(Generator):
             raise ValueError(f"eta must be non-negative, got {self.eta!r}.")
         if not self.guidance_scale >= 0:
             raise ValueError(f"guidance_scale must be non-negative, got {self.guidance_scale!r}.")
+        if self.clip_denoised not in (True, False, "global"):
+            raise ValueError(f"clip_denoised must be True, False or 'global', got {self.clip_denoised!r}.")
         if not 0 <= self.cond_drop_prob < 1:
             raise ValueError(f"cond_drop_prob must be in [0, 1), got {self.cond_drop_prob!r}.")
 
@@ -226,6 +232,8 @@ class DDPM(Generator):
     def _clip_bounds(self, device):
         lo = (self.data_min_ - self.mean_) / self.scale_
         hi = (self.data_max_ - self.mean_) / self.scale_
+        if self.clip_denoised == "global":  # one range for every column, in model space
+            lo, hi = np.full_like(lo, lo.min()), np.full_like(hi, hi.max())
         return (torch.as_tensor(lo, dtype=torch.float32, device=device),
                 torch.as_tensor(hi, dtype=torch.float32, device=device))
 

@@ -16,6 +16,9 @@ Hooks a backbone implements:
     Draw ``n`` rows in model space.
 ``_log_prob(X, c) -> Tensor``
     Per-row log-likelihood in model space (families with ``likelihood`` set).
+``score_rules() -> dict[str, ScoreRule]`` (public, optional)
+    Named per-row scores of raw rows (:mod:`synthkit.scoring`); the default is one
+    ``"likelihood"`` rule from ``_log_prob`` when ``likelihood`` is set.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -32,6 +35,9 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from synthkit.training.checkpoint import resolve_seed
 from synthkit.training.runtime import resolve_device, seeded
+
+if TYPE_CHECKING:
+    from synthkit.scoring import ScoreRule
 
 LIKELIHOOD_KINDS = ("exact", "lower_bound", "unnormalized")
 
@@ -91,7 +97,10 @@ class Generator(BaseEstimator):
     ``standardize``
         Whether the base class maps each column to zero mean and unit variance before the
         hooks see it (and back after sampling; log-likelihoods get the Jacobian term);
-        ``_standardize_mask`` can choose columns.
+        ``_standardize_mask`` can choose columns. Rows that hold images want one scale for
+        all pixels or none: a registered network declares that with a ``row_standardization``
+        attribute on its factory (``"column"``, ``"global"`` or ``"none"``; see
+        :func:`synthkit.nn.networks.row_standardization`), which :meth:`_standardization` reads.
     ``default_steps``
         Gradient steps used when no budget is given.
     """
@@ -170,6 +179,28 @@ class Generator(BaseEstimator):
     def _standardize_mask(self) -> np.ndarray:
         """Columns the base maps to zero mean and unit variance (default: all if ``standardize``)."""
         return np.full(self.n_features_in_, bool(self.standardize))
+
+    def _standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-column ``(mean, scale)`` the base maps rows with (``(X - mean) / scale``).
+
+        Default: each ``_standardize_mask`` column on its own (:func:`standardization`). When a
+        network argument names a registered factory declaring ``row_standardization``
+        (:func:`synthkit.nn.networks.row_standardization`), ``"global"`` uses one mean and
+        scale pooled over all masked columns (an image's pixels share one intensity scale) and
+        ``"none"`` leaves the rows as they are (data already scaled, e.g. to [-1, 1]).
+        """
+        from synthkit.nn.networks import row_standardization
+
+        how = row_standardization(self)
+        mask = self._standardize_mask()
+        if how in (None, "column"):
+            return standardization(X, mask)
+        d = X.shape[1]
+        if how == "none" or not mask.any():
+            return np.zeros(d), np.ones(d)
+        mean, scale = float(X[:, mask].mean()), float(X[:, mask].std())
+        scale = scale if scale > 1e-12 else 1.0
+        return np.where(mask, mean, 0.0), np.where(mask, scale, 1.0)
 
     # ------------------------------------------------------------------ conditions
     def _encode_condition(self, y, n: int, *, fit: bool) -> torch.Tensor | None:
@@ -260,7 +291,7 @@ class Generator(BaseEstimator):
         X = self._validate_X(X, reset=True)
         c = self._encode_condition(y, len(X), fit=True)
         self._learn_data(X)
-        self.mean_, self.scale_ = standardization(X, self._standardize_mask())
+        self.mean_, self.scale_ = self._standardization(X)
         X = (X - self.mean_) / self.scale_
         self._resume = resume
         start = time.perf_counter()
@@ -358,6 +389,45 @@ class Generator(BaseEstimator):
                 cb = None if c is None else c[lo : lo + step].to(self._device())
                 out.append(self._log_prob(xb, cb).double().cpu())
         return torch.cat(out).numpy()
+
+    # ------------------------------------------------------------------ score rules
+    def score_rules(self) -> dict[str, ScoreRule]:
+        """Named ways to score rows, the default first: ``{name: ScoreRule}`` (see
+        :mod:`synthkit.scoring`). Each rule takes raw rows and is a deterministic function of
+        each row (higher = more typical); :class:`synthkit.anomaly.GenerativeDetector` reads
+        this hook. The default is one ``"likelihood"`` rule, the unconditional per-row
+        log-likelihood of ``_log_prob`` in float64, when ``likelihood`` is set (none
+        otherwise); a family overrides this to add bounds, reconstructions or per-feature maps.
+        """
+        from synthkit.scoring import ScoreRule
+
+        if self.likelihood is None:
+            return {}
+        return {"likelihood": ScoreRule(
+            "likelihood", f"log p(x) ({self.likelihood.replace('_', ' ')}; score_samples in float64)",
+            self._log_likelihood_rows, kind=self.likelihood)}
+
+    def _log_likelihood_rows(self, X) -> np.ndarray:
+        """Per-row log-likelihood of raw rows (the Jacobian of the standardization included);
+        a generator that overrides ``score_samples`` instead of ``_log_prob`` is scored by it."""
+        if type(self)._log_prob is Generator._log_prob:
+            return np.asarray(self.score_samples(X), dtype=np.float64)
+        return self._score_rows(X, lambda x: self._log_prob(x, None)) - np.log(self.scale_).sum()
+
+    def _score_rows(self, X, fn) -> np.ndarray:
+        """``fn`` over chunks of raw rows ``X`` mapped to model space, in float64 (networks and
+        real-valued rows) without gradients; the results (one row each) are concatenated."""
+        from synthkit.scoring import SCORE_CHUNK, float64
+
+        check_is_fitted(self, "modules_")
+        Xt = self._to_model_space(X)
+        device = self._device()
+        parts = []
+        with float64(self.modules_), torch.no_grad(), seeded(0, device):
+            for lo in range(0, len(Xt), SCORE_CHUNK):
+                x = Xt[lo : lo + SCORE_CHUNK].to(device)
+                parts.append(fn(x.double() if x.is_floating_point() else x).double().cpu())
+        return torch.cat(parts).numpy() if parts else np.zeros((0,))
 
     def save(self, path) -> None:
         """Save to a folder: JSON config + safetensors weights + JSON state + versions."""

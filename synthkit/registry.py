@@ -91,6 +91,8 @@ for _name, _target, _help in [
      "Mixed-type tables (CSV / Parquet): metadata, encoding, constraints, privacy."),
     ("molecules", "synthkit.domains.molecules.cli:ADAPTER",
      "Molecules (SMILES / SDF): token or graph backbones, validity, design."),
+    ("medical", "synthkit.domains.medical.cli:ADAPTER",
+     "Medical images (NIfTI / DICOM / PNG folders, 2-D or 3-D): MONAI networks in the core backbones."),
     ("audio", "synthkit.domains.audio.cli:ADAPTER",
      "Audio clips (folders of WAV / FLAC, a folder per class): log-mel or mu-law backbones, WAV out."),
 ]:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -141,7 +142,7 @@ def test_backbone_without_a_sound_score_is_refused():
     X = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(ValueError, match="no sound anomaly score"):
         GenerativeDetector(_NoScore()).fit(X)
-    with pytest.raises(ValueError, match="score_rule='critic' is not available.*only GANs"):
+    with pytest.raises(ValueError, match="score_rule='critic' is not available: VAE declares the rules"):
         GenerativeDetector("vae", score_rule="critic", backbone_params={"max_epochs": 1}).fit(X)
     with pytest.raises(ValueError, match="not parameters of VAE"):
         GenerativeDetector("vae", backbone_params={"n_layers": 3}).fit(X)
@@ -185,3 +186,77 @@ def test_holdout_fraction_calibrates_the_threshold_on_unseen_rows():
     flagged_train = (on_train.fit(train).predict(new) == -1).mean()
     flagged_held_out = (held_out.fit(train).predict(new) == -1).mean()
     assert abs(flagged_held_out - 0.05) < abs(flagged_train - 0.05), (flagged_train, flagged_held_out)
+
+
+# ---------------------------------------------------------------------- bugs of the private-call rules
+def test_vae_likelihood_is_the_iwae_bound_under_the_models_own_prior():
+    """The VAE's default prior is the learned mixture: its score must be the IWAE bound under
+    that prior, so moving the prior's components far from every posterior lowers every row's
+    score (a bound under N(0, I) ignores the prior and does not move)."""
+    train, X_test, _, _ = _easy_set()
+    det = GenerativeDetector("vae", backbone_params={**TINY["vae"], "max_epochs": 5}, random_state=0).fit(train)
+    assert det.backbone_.prior == "mixture"
+    before = det.score_samples(X_test[:20])
+    with torch.no_grad():
+        det.backbone_.modules_["prior"].means.add_(10.0)
+    assert (det.score_samples(X_test[:20]) < before - 5.0).all()
+
+
+def _with_codes(rng, n):
+    """The easy set plus a categorical column of codes 0..2 that follows the sign of x0."""
+    X = _normal(rng, n)
+    return np.c_[X, (X[:, 0] > 0) + (X[:, 0] > 1)]
+
+
+@pytest.mark.parametrize("visible, n_rows", [("auto", 1100), ("gaussian", 300)])
+def test_rbm_reconstruction_sees_rows_as_its_visible_layer_does(visible, n_rows):
+    """With softmax visible units (which ``"auto"`` takes from 1,024 rows) or a categorical
+    column, the first layer's visible vector is not the model-space row: the reconstruction
+    (and the likelihood's map) must encode the row first, and give one score per column."""
+    rng = np.random.default_rng(0)
+    train, test = _with_codes(rng, n_rows), _with_codes(rng, 60)
+    params = {**TINY["rbm"], "visible": visible, "categorical_features": (3,), "max_epochs": 3, "batch_size": 100}
+    det = GenerativeDetector("rbm", score_rule="reconstruction", backbone_params=params, random_state=0).fit(train)
+    assert det.backbone_.visible_ == ("softmax" if visible == "auto" else "gaussian")
+    maps = det.feature_scores(test)
+    assert maps.shape == test.shape and np.isfinite(maps).all()
+    np.testing.assert_allclose(det.score_samples(test), maps.sum(1))
+    far = test + np.array([0.0, 0.0, 8.0, 0.0])  # column 2 far out
+    assert det.score_samples(far).mean() < det.score_samples(test).mean()
+    likelihood = GenerativeDetector("rbm", backbone_params=params, random_state=0).fit(train)
+    assert likelihood.feature_scores(test).shape == test.shape
+
+
+def test_diffusion_likelihood_rule_is_the_models_own_bound():
+    """``score_rule="likelihood"`` is ``DDPM.elbo`` (with common random numbers), the bound
+    ``score_samples`` estimates, not a second bound of its own: on the same rows the two agree
+    up to Monte Carlo noise."""
+    train, X_test, _, _ = _easy_set()
+    params = {**TINY["diffusion"], "max_epochs": 20}
+    det = GenerativeDetector("diffusion", score_rule="likelihood", backbone_params=params, random_state=0).fit(train)
+    rule, own = det.score_samples(X_test), det.backbone_.score_samples(X_test)
+    assert np.corrcoef(rule, own)[0, 1] > 0.95
+    assert abs(rule.mean() - own.mean()) < 0.1 * own.std()
+
+
+def test_vae_reconstruction_of_a_category_costs_one_half_whatever_the_codes():
+    """A wrong category costs 1/2 in the reconstruction map, not half the squared difference of
+    the integer codes (codes have no order)."""
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(300, 2)), rng.integers(0, 6, 300)]
+    params = {"hidden_dims": (16,), "max_epochs": 2, "categorical_features": (2,)}
+    det = GenerativeDetector("vae", score_rule="reconstruction", backbone_params=params, random_state=0).fit(X)
+    cost = -det.feature_scores(X)[:, 2]
+    assert set(np.round(cost, 12)) <= {0.0, 0.5}
+
+
+def test_vae_reconstruction_with_one_scale_per_feature_uses_that_scale():
+    """``decoder_scale="feature"`` (one learned sigma per column): the map divides by it."""
+    train, X_test, _, _ = _easy_set()
+    params = {**TINY["vae"], "max_epochs": 3, "decoder_scale": "feature"}
+    det = GenerativeDetector("vae", score_rule="reconstruction", backbone_params=params, random_state=0).fit(train)
+    vae = det.backbone_
+    sigma = vae.modules_["log_scale"]().detach().double().exp().numpy()
+    x_hat = vae.decode(vae.encode(X_test))
+    expected = -0.5 * (((X_test - x_hat) / vae.scale_) / sigma) ** 2
+    np.testing.assert_allclose(det.feature_scores(X_test), expected, rtol=1e-4, atol=1e-6)

@@ -1,10 +1,10 @@
 """Every registered backbone, and every non-default variant in ``VARIANTS``, passes the shared
-conformance suite (synthkit.testing)."""
+conformance suite (synthkit.testing), generator checks and score-rule checks alike."""
 
 import pytest
 
 import synthkit
-from synthkit.testing import GENERATOR_CHECKS
+from synthkit.testing import GENERATOR_CHECKS, check_score_rules
 
 BACKBONES = sorted(synthkit.list_backbones())
 SMALL = {"hidden_dims": (16,), "n_calibration_steps": 200}
@@ -21,3 +21,8 @@ def _small(name):
 @pytest.mark.parametrize("name", BACKBONES + list(VARIANTS))
 def test_conformance(name, check):
     check(_small(name))
+
+
+@pytest.mark.parametrize("name", BACKBONES + list(VARIANTS))
+def test_score_rules(name):
+    check_score_rules(_small(name))

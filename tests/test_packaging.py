@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: them), so they are deliberately not import statements and not checked here.
 LAYERS = (
     ("version",),
-    ("nn", "io", "datasets", "sampling"),  # leaves: networks, array/table files, bundled data, rejection loop
+    ("nn", "io", "datasets", "sampling", "scoring"),  # leaves: networks, files, bundled data, rejection loop, ScoreRule
     ("training",),  # the one training loop: budget, progress, checkpoints, seeding, device
     ("persistence",),  # save/load of generators; classes are found by import path at load time
     ("base",),  # the Generator base class: trains through training, saves through persistence

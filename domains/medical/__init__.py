@@ -13,7 +13,9 @@ Example:
 
 Modules: ``imageset`` (:class:`ImageSet`), ``io`` (:func:`load_images`), ``save``
 (:func:`save_images`), ``dicom`` (series checks), ``preprocess`` (:class:`ImagePreprocessor`),
-``datasets`` (MNI152 slices, MONAI synthetic shapes), ``lesions`` (:func:`paint_lesions`).
+``datasets`` (MNI152 slices, MONAI synthetic shapes), ``lesions`` (:func:`paint_lesions`),
+``networks`` (MONAI ``DiffusionModelUNet`` / ``PatchDiscriminator`` as registered synthkit
+networks), ``synthesizer`` (:class:`ImageSynthesizer`), ``metrics`` and ``cli`` (the adapter).
 MONAI, nibabel, pydicom and nilearn come with ``pip install 'synthkit[medical]'``.
 """
 
@@ -27,6 +29,9 @@ from synthkit.domains.medical.io import load_images  # noqa: E402
 from synthkit.domains.medical.lesions import LESION_KINDS, paint_lesions  # noqa: E402
 from synthkit.domains.medical.preprocess import ImagePreprocessor  # noqa: E402
 from synthkit.domains.medical.save import save_images  # noqa: E402
+from synthkit.domains.medical import networks  # noqa: E402,F401  (registers the MONAI networks)
+from synthkit.domains.medical.synthesizer import ImageSynthesizer  # noqa: E402
+from synthkit.domains.medical.anomaly import ImageAnomalyDetector  # noqa: E402
 
-__all__ = ["LESION_KINDS", "ImagePreprocessor", "ImageSet", "load_images", "make_mni152_slices",
+__all__ = ["LESION_KINDS", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "load_images", "make_mni152_slices",
            "make_synthetic_shapes", "paint_lesions", "save_images"]

@@ -25,7 +25,7 @@ import numpy as np
 CHANNELS = ("first", "last")
 
 
-@dataclass
+@dataclass(eq=False)
 class ImageSet:
     """A list of images, each with its affine and source path (see the module docstring).
 
@@ -92,6 +92,22 @@ class ImageSet:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter(self.images)
+
+    def __getitem__(self, index):
+        """One image (an int), or a sub-set (a slice or a sequence of indices)."""
+        if isinstance(index, (int, np.integer)):
+            return self.images[index]
+        idx = range(len(self))[index] if isinstance(index, slice) else index
+        return self.subset(idx)
+
+    def __eq__(self, other) -> bool:
+        """Equal when the images (values, shapes, dtypes' kinds) and affines are equal; source
+        paths and meta are not compared (a set read back from new files equals the one written)."""
+        if not isinstance(other, ImageSet) or len(self) != len(other):
+            return NotImplemented if not isinstance(other, ImageSet) else False
+        a, b = self.channel_first(), other.channel_first()
+        return all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a.images, b.images)) and all(
+            np.array_equal(p, q) for p, q in zip(a.affines, b.affines))
 
     def subset(self, indices: Sequence[int]) -> ImageSet:
         """The images at ``indices``, with their affines, paths and meta."""

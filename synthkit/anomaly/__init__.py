@@ -11,6 +11,7 @@ Example:
 """
 
 from synthkit.anomaly.detector import GenerativeDetector
-from synthkit.anomaly.scores import ScoreRule, available_rules, resolve_rule
+from synthkit.anomaly.scores import available_rules, resolve_rule
+from synthkit.scoring import ScoreRule
 
 __all__ = ["GenerativeDetector", "ScoreRule", "available_rules", "resolve_rule"]

@@ -12,10 +12,10 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from synthkit.anomaly.scores import RULE_NAMES, feature_score_rows, resolve_rule, score_rows
+from synthkit.anomaly.scores import feature_score_rows, resolve_rule, score_rows
 
 #: backbone parameters a detector sets for a backbone named by string, unless
 #: ``backbone_params`` says otherwise: the flow scores with its NSF, whose exact log-density
@@ -33,24 +33,14 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
     score_samples(X) - offset_`` is negative for outliers and ``predict`` returns -1 for
     them and +1 for inliers, exactly like :class:`sklearn.ensemble.IsolationForest`.
 
-    What the score is depends on the backbone (see :mod:`synthkit.anomaly.scores`):
-
-    ==============  ==================================  ==========================
-    backbone        ``score_rule="auto"``                other rules
-    ==============  ==================================  ==========================
-    flow            exact log-likelihood
-    autoregressive  exact log-likelihood                 (per-feature conditionals)
-    vae             importance-weighted bound (IWAE)     ``"reconstruction"``
-    diffusion       SNR-weighted denoising error         ``"likelihood"`` (VLB)
-    ebm             minus the energy (unnormalized)
-    rbm             exact log-likelihood (≤ 16 hidden)   ``"reconstruction"``
-                    or minus the free energy
-    gan             latent-search residual (AnoGAN)      ``"critic"`` (unreliable far out)
-    ==============  ==================================  ==========================
-
-    Scores are deterministic functions of each row (bounds use common random numbers), so
-    a row scores the same alone or in any batch. A backbone or rule with no sound score is
-    refused in ``fit`` with a message naming what is available.
+    The score is the backbone's own: the detector reads only the backbone's public
+    ``score_rules()`` hook (:mod:`synthkit.scoring`; the bundled backbones' rules are listed in
+    :mod:`synthkit.anomaly.scores`) and applies the rule named ``score_rule`` (``"auto"``: the
+    backbone's first) to the raw rows. Rules are deterministic functions of each row (bounds
+    use common random numbers), so a row scores the same alone or in any batch. A backbone
+    with no rule, or without the rule asked for, is refused in ``fit`` with a message naming
+    what is available. A generator of your own plugs in the same way: the base class gives it
+    a ``"likelihood"`` rule when it sets ``likelihood``, and it may override ``score_rules``.
 
     By default the offset is taken on the training rows, as scikit-learn's detectors do.
     A flexible backbone scores its own training rows higher than new normal rows, so on new
@@ -65,8 +55,8 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
             :class:`synthkit.Generator` instance (cloned in ``fit``).
         contamination: expected share of outliers in the training data, in (0, 0.5]; sets
             ``offset_``.
-        score_rule: scoring rule: ``"auto"`` (the backbone's default above),
-            ``"likelihood"``, ``"reconstruction"``, ``"denoising"`` or ``"critic"``. (Not
+        score_rule: name of one of the backbone's ``score_rules()``, or ``"auto"`` (its first),
+            e.g. ``"likelihood"``, ``"reconstruction"``, ``"denoising"`` or ``"critic"``. (Not
             named ``score``: scikit-learn reserves that name for the ``score`` method.)
         backbone_params: keyword arguments for the backbone (e.g. ``{"max_time": 30,
             "hidden_dims": (64, 64)}``). A dict rather than ``**kwargs`` because
@@ -96,7 +86,7 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "backbone": [str, HasMethods(["fit", "sample"])],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "score_rule": [StrOptions(set(RULE_NAMES))],
+        "score_rule": [str],
         "backbone_params": [dict, None],
         "holdout_fraction": [Interval(Real, 0, 0.5, closed="neither"), None],
         "random_state": ["random_state"],
@@ -145,7 +135,7 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
         gen.fit(X_fit)
         self.backbone_ = gen
         self.score_rule_ = rule.name
-        self.offset_ = float(np.percentile(score_rows(gen, X_offset, rule), 100.0 * self.contamination))
+        self.offset_ = float(np.percentile(score_rows(X_offset, rule), 100.0 * self.contamination))
         return self
 
     # ------------------------------------------------------------------ outlier API
@@ -153,7 +143,7 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
         """Anomaly score of each row; higher = more normal (see the class docstring)."""
         check_is_fitted(self, "offset_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return score_rows(self.backbone_, X, resolve_rule(self.backbone_, self.score_rule_))
+        return score_rows(X, resolve_rule(self.backbone_, self.score_rule_))
 
     def decision_function(self, X) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
@@ -168,9 +158,10 @@ class GenerativeDetector(OutlierMixin, BaseEstimator):
 
         Higher = more normal, like ``score_samples``; the most negative entries of a row
         point at the features (pixels, time steps) that make it abnormal. Available where
-        the backbone decomposes over features: VAE (reconstruction error), autoregressive
-        (``log p(x_j | x_<j)``, which sum to the log-likelihood), diffusion (denoising error),
-        RBM and encoder GANs (reconstruction error). Others raise ``NotImplementedError``.
+        the rule has a per-feature map (``ScoreRule.feature_scores``): VAE (reconstruction
+        error), autoregressive (``log p(x_j | x_<j)``, which sum to the log-likelihood),
+        diffusion (denoising error), RBM (reconstruction) and GAN (latent-search residual).
+        Others raise ``NotImplementedError``.
         """
         check_is_fitted(self, "offset_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)

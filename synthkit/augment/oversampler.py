@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from synthkit.registry import make_backbone
+from synthkit.sampling import draw_until
 from synthkit.augment.filter import FILTERS, plausibility
 
 #: rounds of drawing candidates before the filter's best rejected rows are used to top up
@@ -199,12 +200,12 @@ class GenerativeOversampler(BaseOverSampler):
 
     def _draw(self, draw, X_real, n, cls, rng) -> np.ndarray:
         """``n`` synthetic rows of one class that pass the filter (if any)."""
-        kept, pool, pool_scores = [], [], []
-        need, rejected = n, 0
-        for _ in range(MAX_ROUNDS):
-            # with a filter: a surplus, and enough rows for the filter to judge them as a group
-            m = need if self.filter is None else max(2 * need, 2 * len(X_real), 100)
-            cand = np.asarray(draw(m, int(rng.randint(0, 2**31 - 1))), dtype=np.float64)
+        pool, pool_scores = [], []
+
+        def candidates(m, _round):
+            return np.asarray(draw(m, int(rng.randint(0, 2**31 - 1))), dtype=np.float64)
+
+        def plausible(cand):
             finite = np.isfinite(cand).all(1)
             if self.filter is None:
                 keep, scores = finite, np.zeros(len(cand))
@@ -215,14 +216,16 @@ class GenerativeOversampler(BaseOverSampler):
                 )
                 cut = np.quantile(real_scores, self.filter_quantile) if self.filter == "density" else 1.0 - self.filter_threshold
                 keep = finite & (scores >= cut)
-            rejected += int((~keep).sum())
-            take = np.flatnonzero(keep)[:need]
-            kept.append(cand[take])
-            need -= len(take)
-            pool.append(cand[finite & ~keep])
+            pool.append(cand[finite & ~keep])  # the best of these fill a shortfall
             pool_scores.append(scores[finite & ~keep])
-            if need == 0:
-                break
+            return keep
+
+        # with a filter: a surplus, and enough rows for the filter to judge them as a group
+        def size(need, drawn, accepted):
+            return need if self.filter is None else max(2 * need, 2 * len(X_real), 100)
+
+        found = draw_until(n, candidates, plausible, max_rounds=MAX_ROUNDS, size=size)
+        kept, need, rejected = found.chunks, found.missing, found.drawn - found.accepted
         self.n_rejected_[cls] = rejected
         if need > 0:
             pool, pool_scores = np.vstack(pool), np.concatenate(pool_scores)

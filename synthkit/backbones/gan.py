@@ -92,7 +92,8 @@ class GAN(Generator):
     (:class:`synthkit.nn.critic.ProjectionCritic`).
 
     There is no likelihood (``likelihood = None``; ``score_samples`` raises). The critic
-    output is exposed as :meth:`critic_score` (higher = more real), e.g. for anomaly detection.
+    output is exposed as :meth:`critic_score` (higher = more real); anomaly scores are in
+    :meth:`score_rules` (:mod:`synthkit.backbones.anogan`).
 
     Mode-collapse diagnostic: once per epoch ``history_`` gets ``nn_ratio``, the mean
     distance from each of ``n_diagnostic_samples`` generated rows to its nearest other
@@ -375,6 +376,17 @@ class GAN(Generator):
             return sum(p * self._critic(x, self._encode_condition(np.full(len(x), k), len(x), fit=False))
                        for k, p in zip(self.classes_, self.class_prior_))
         return self._critic(x, self._encode_condition(y, len(x), fit=False))
+
+    def generate(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``G(z, c)``: model-space rows for latent codes ``z`` (n, latent_dim)."""
+        return self.modules_["generator"](z, c)
+
+    def score_rules(self):
+        """``"reconstruction"`` (AnoGAN latent-search residual) and ``"critic"``; see
+        :mod:`synthkit.backbones.anogan`."""
+        from synthkit.backbones.anogan import gan_score_rules
+
+        return gan_score_rules(self)
 
     def _critic(self, x: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
         critic, device, out, step = self.modules_["critic"], self._device(), [], self._inference_rows

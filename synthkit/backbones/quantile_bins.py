@@ -96,13 +96,17 @@ class QuantileBins(nn.Module):
 
     def log_density(self, x: torch.Tensor, codes: torch.Tensor | None = None) -> torch.Tensor:
         """``Σ_j log q(x_j | bin)`` per row: the density inside the bins (not their mass)."""
+        return self.log_densities(x, codes).sum(-1)
+
+    def log_densities(self, x: torch.Tensor, codes: torch.Tensor | None = None) -> torch.Tensor:
+        """``log q(x_j | bin)`` of every value, (rows, columns)."""
         codes = self.encode(x) if codes is None else codes
         lo, hi = self._edges(codes)
         lower, upper = codes == 0, codes == self.n_bins - 1
         interior = -torch.log((hi - lo).clamp_min(1e-30))
         tail_rate = torch.where(lower, self.rates[:, 0], self.rates[:, 1])
         tail = torch.log(tail_rate) - tail_rate * torch.where(lower, hi - x, x - lo)
-        return torch.where(lower | upper, tail, interior).sum(-1)
+        return torch.where(lower | upper, tail, interior)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """A draw of ``x`` from ``q(x | bin)`` for every code (uses torch's global generator)."""

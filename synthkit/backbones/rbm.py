@@ -540,6 +540,52 @@ class RBM(Generator):
     def _log_prob(self, x, c):
         return self._visible_log_prob(self._to_visible(x), c) + self._bin_log_density(x)
 
+    def reconstruction_scores(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-column score of the first RBM's mean-field reconstruction ``E[v | p(h | v)]`` of
+        model-space rows, shape (n, n_features), higher = better reconstructed:
+        ``-1/2 (v - v_hat)^2 / sigma^2`` for Gaussian units, ``log p(v | h)`` for Bernoulli ones
+        and, for a softmax unit, the log-probability the reconstruction gives the row's own
+        category; a binned column adds the density inside its bin, ``log q(x_j | bin)``, so the
+        map is the reconstruction's log-density at ``x_j`` (a value far out in a tail bin scores low)."""
+        layer = self._layer(0)
+        v = self._to_visible(x)
+        v_hat, _ = layer.sample_v_given_h(layer.sample_h_given_v(v, c)[0], c)
+        r = layer.n_real
+        if layer.gaussian:
+            real = -0.5 * (v[:, :r] - v_hat[:, :r]) ** 2 / layer.variance()
+        else:
+            p = v_hat[:, :r].clamp(1e-7, 1 - 1e-7)
+            real = v[:, :r] * p.log() + (1 - v[:, :r]) * (1 - p).log()
+        own = v * v_hat.clamp_min(1e-12).log()  # nonzero only at each softmax unit's own category
+        groups = own[:, layer.group_index].masked_fill(~layer.group_mask, 0.0).sum(-1)
+        softmax = self.visible_ == "softmax"
+        out = torch.empty(len(x), self.n_features_in_, dtype=v.dtype, device=v.device)
+        out[:, [] if softmax else self._conts()] = real
+        out[:, (self._conts() if softmax else []) + self._cats()] = groups
+        if softmax:
+            out[:, self._conts()] += self.modules_["bins"].log_densities(x[:, self._conts()])
+        return out
+
+    def score_rules(self):
+        """``"likelihood"``: exact ``log p(x)`` with an enumerated partition function, else minus
+        the free energy (unnormalized), with the reconstruction map; ``"reconstruction"``: the
+        summed :meth:`reconstruction_scores` (see :mod:`synthkit.scoring`)."""
+        from synthkit.scoring import ScoreRule, summed
+
+        exact = getattr(self, "exact_", self._enumerable() if self.exact is None else bool(self.exact))
+
+        def recon(X):
+            return self._score_rows(X, self.reconstruction_scores)
+
+        return {
+            "likelihood": ScoreRule("likelihood", "log p(x): exact with at most 16 hidden units, else minus the free "
+                                    "energy (unnormalized); per-feature map = mean-field reconstruction",
+                                    self._log_likelihood_rows, recon, kind="exact" if exact else "unnormalized"),
+            "reconstruction": ScoreRule("reconstruction", "the mean-field reconstruction's per-column fit "
+                                        "(Gaussian: minus the squared error; softmax, Bernoulli: log p)",
+                                        summed(recon), recon, kind="heuristic"),
+        }
+
     def _sample(self, n, c):
         top = self._n_layers - 1
         if self.exact_:
@@ -695,7 +741,7 @@ class RBMLayer(nn.Module):
     def _one_hot(self, codes: torch.Tensor) -> torch.Tensor:
         """``(..., n_groups)`` category codes -> the softmax units' one-hot block."""
         one_hot = F.one_hot(codes, self.group_mask.shape[1])  # (..., n_groups, longest)
-        return one_hot[..., self.group_mask.to(codes.device)].float()
+        return one_hot[..., self.group_mask.to(codes.device)].to(self.W.dtype)
 
     def codes(self, v: torch.Tensor) -> torch.Tensor:
         """The category of every softmax unit of one-hot rows ``v``: ``(..., n_groups)``."""

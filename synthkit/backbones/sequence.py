@@ -532,6 +532,11 @@ class SequenceModel(Generator):
         """Small two-class token data for :mod:`synthkit.testing`: counting up or down."""
         return _counting_data(rng, 120, length=6)
 
+    @classmethod
+    def _conformance_outliers(cls, rng: np.random.Generator, n: int):
+        """Rows far from :meth:`_conformance_data` for :mod:`synthkit.testing`: one token repeated."""
+        return np.repeat(rng.integers(1, 7, size=(n, 1)), 6, axis=1)
+
 
 def _draw(logits: torch.Tensor, temperature: float = 1.0, top_k=None, top_p=None) -> torch.Tensor:
     """One token per row from ``softmax(logits / temperature)`` after top-k / top-p filtering."""

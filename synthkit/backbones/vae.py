@@ -187,7 +187,7 @@ class VAE(Generator):
         x = self._to_model_space(X).to(self._device())
         c = self._encode_condition(y, len(x), fit=False)
         with torch.no_grad():
-            mu, _ = self._posterior(x, None if c is None else c.to(x.device))
+            mu, _ = self.posterior(x, None if c is None else c.to(x.device))
         return mu.cpu().numpy()
 
     def decode(self, Z, y=None) -> np.ndarray:
@@ -206,7 +206,8 @@ class VAE(Generator):
         return self.decode((1 - t) * z[0] + t * z[1], None if y is None else np.repeat(y, n_steps))
 
     # ------------------------------------------------------------------ model
-    def _posterior(self, x, c):
+    def posterior(self, x, c=None):
+        """Mean and log-variance of the Gaussian posterior ``q(z | x, c)`` (model space)."""
         mu, log_var = self.modules_["encoder"](x, c).chunk(2, dim=1)
         return mu, log_var.clamp(-12.0, 8.0)
 
@@ -225,7 +226,8 @@ class VAE(Generator):
             log_s = self.modules_["log_scale"]().expand_as(cont)
         return cont, log_s, cats
 
-    def _log_px_given_z(self, x, z, c) -> torch.Tensor:
+    def log_px_given_z(self, x, z, c=None) -> torch.Tensor:
+        """Per-row decoder log-likelihood ``log p(x | z, c)`` (model space)."""
         cont_out, log_s, cat_logits = self._split_out(self.modules_["decoder"](z, c))
         xc = x[:, self._conts]
         if self.decoder_likelihood == "bernoulli":
@@ -239,7 +241,7 @@ class VAE(Generator):
     def elbo(self, x, c=None, beta: float = 1.0) -> torch.Tensor:
         """Per-row ``E_q[log p(x|z)] - beta KL(q(z|x) || p(z))`` with one reparameterized sample
         (the KL in closed form for the standard prior, from the same sample for the mixture)."""
-        mu, log_var = self._posterior(x, c)
+        mu, log_var = self.posterior(x, c)
         eps = torch.randn_like(mu)
         z = mu + eps * (0.5 * log_var).exp()
         if self.prior == "mixture":
@@ -247,20 +249,66 @@ class VAE(Generator):
             kl = log_q - self.log_prior(z)
         else:
             kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
-        return self._log_px_given_z(x, z, c) - beta * kl
+        return self.log_px_given_z(x, z, c) - beta * kl
 
-    def iwae_bound(self, x, c=None, k: int = 16) -> torch.Tensor:
-        """Per-row importance-weighted bound ``log 1/k sum_i p(x, z_i) / q(z_i | x)``."""
-        mu, log_var = self._posterior(x, c)
+    def iwae_bound(self, x, c=None, k: int = 16, *, eps=None) -> torch.Tensor:
+        """Per-row importance-weighted bound ``log 1/k sum_i p(x, z_i) / q(z_i | x)`` under the
+        model's prior (Burda et al. 2016); ``k = 1`` is the ELBO.
+
+        Args:
+            x, c: model-space rows and their condition.
+            k: importance samples.
+            eps: standard normal draws ``(k, n or 1, latent_dim)`` for ``z_i = mu + eps_i sigma``;
+                ``(k, 1, latent_dim)`` shares them across rows (common random numbers, so a
+                row's bound does not depend on its batch). ``None``: fresh draws.
+        """
+        mu, log_var = self.posterior(x, c)
         std = (0.5 * log_var).exp()
         n = len(x)
-        z = mu.unsqueeze(0) + torch.randn(k, *mu.shape, device=x.device) * std  # (k, n, zdim)
+        eps = torch.randn(k, *mu.shape, device=x.device, dtype=mu.dtype) if eps is None else eps
+        z = mu.unsqueeze(0) + eps * std  # (k, n, zdim)
         log_q = (-0.5 * ((z - mu) / std) ** 2 - std.log() - 0.5 * LOG_2PI).sum(-1)
         log_prior = self.log_prior(z)
         xr = x.repeat(k, 1)
         cr = None if c is None else c.repeat(k, 1)
-        log_px = self._log_px_given_z(xr, z.reshape(k * n, -1), cr).reshape(k, n)
+        log_px = self.log_px_given_z(xr, z.reshape(k * n, -1), cr).reshape(k, n)
         return torch.logsumexp(log_px + log_prior - log_q, dim=0) - math.log(k)
+
+    def reconstruction_scores(self, x, c=None) -> torch.Tensor:
+        """Per-feature ``-1/2 ((x - x_hat) / sigma)^2`` (model space): the row is encoded to its
+        posterior mean and decoded to the decoder's mean ``x_hat``; ``sigma`` is the decoder's
+        scale of a Gaussian column and 1 otherwise; a categorical column costs 1/2 when its most
+        likely code is not the row's, whatever the codes (An & Cho 2015)."""
+        cont, log_s, cat_logits = self._split_out(self.modules_["decoder"](self.posterior(x, c)[0], c))
+        bernoulli = self.decoder_likelihood == "bernoulli"
+        x_hat = self._assemble(torch.sigmoid(cont) if bernoulli else cont, [lg.argmax(1) for lg in cat_logits])
+        scale = torch.ones_like(x)
+        scale[:, self._conts] = 1.0 if bernoulli else log_s.exp().to(x.dtype)
+        out = -0.5 * ((x - x_hat) / scale) ** 2
+        out[:, self._cats] = -0.5 * (x[:, self._cats] != x_hat[:, self._cats]).to(x.dtype)
+        return out
+
+    def score_rules(self):
+        """``"likelihood"``: the IWAE bound (``k = max(16, n_importance_samples)``, common random
+        numbers) under the model's prior, with the reconstruction map; ``"reconstruction"``:
+        the summed :meth:`reconstruction_scores` (see :mod:`synthkit.scoring`)."""
+        from synthkit.scoring import ScoreRule, common_normal, summed
+
+        k = max(16, int(self.n_importance_samples))
+
+        def bound(X):
+            iwae = lambda x: self.iwae_bound(x, None, k, eps=common_normal((k, 1, self.latent_dim_), x))  # noqa: E731
+            return self._score_rows(X, iwae) - np.log(self.scale_).sum()
+
+        def recon(X):
+            return self._score_rows(X, self.reconstruction_scores)
+
+        return {"likelihood": ScoreRule("likelihood", f"importance-weighted lower bound on log p(x) (IWAE, k={k}, "
+                                        "common random numbers); per-feature map = reconstruction error",
+                                        bound, recon, kind="lower_bound"),
+                "reconstruction": ScoreRule("reconstruction", "minus the squared reconstruction error of "
+                                            "decode(encode(x)), scaled by the decoder's sigma",
+                                            summed(recon), recon, kind="heuristic")}
 
     def _training_step(self, x, c, step):
         beta = self.beta * min(1.0, step.progress / self.kl_warmup) if self.kl_warmup else self.beta

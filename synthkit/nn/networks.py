@@ -147,6 +147,41 @@ def build_network(spec, role: str, argument: str, *, default: Callable[[], nn.Mo
     return net
 
 
+#: how the base may standardize rows for a network (see :func:`row_standardization`)
+ROW_STANDARDIZATIONS = ("column", "global", "none")
+
+
+def row_standardization(generator) -> str | None:
+    """The row standardization the registered networks of ``generator`` declare, or ``None``.
+
+    A factory registered with :func:`register_network` may carry a class (or function)
+    attribute ``row_standardization``: ``"column"`` (each column on its own, the default for
+    flat vectors), ``"global"`` (one mean and scale for all columns: pixels of an image) or
+    ``"none"`` (rows used as given, e.g. images already scaled to [-1, 1]). Network
+    arguments are the parameters named ``*_network`` holding a registered name or
+    ``{"name": ...}`` dict; the first that declares a value decides, and two that disagree
+    are an error (a GAN's generator and critic see the same rows).
+    """
+    found: dict[str, str] = {}
+    for param, spec in generator.get_params(deep=False).items():
+        if not param.endswith("_network"):
+            continue
+        name = spec if isinstance(spec, str) else spec.get("name") if isinstance(spec, dict) else None
+        if name is None:
+            continue
+        for role in ROLES:
+            how = getattr(_FACTORIES[role].get(name), "row_standardization", None)
+            if how is not None and param.startswith(role):
+                if how not in ROW_STANDARDIZATIONS:
+                    raise ValueError(f"network {name!r} declares row_standardization={how!r}; "
+                                     f"expected one of {ROW_STANDARDIZATIONS}.")
+                found[param] = how
+    if len(set(found.values())) > 1:
+        raise ValueError(f"the network arguments declare different row standardizations {found}; "
+                         "give networks that agree.")
+    return next(iter(found.values()), None)
+
+
 def check_output(net: nn.Module, argument: str, args: tuple, expected: tuple[int, ...], what: str) -> None:
     """Call ``net(*args)`` without gradients and raise a ``ValueError`` naming ``argument``
     unless the output is a tensor of shape ``expected`` (``what`` says what it should be)."""

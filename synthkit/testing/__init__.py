@@ -1,6 +1,7 @@
 """Conformance suites every implementation of a synthkit contract must pass (like
 scikit-learn's ``check_estimator``): :func:`check_generator` over backbones
-(:mod:`synthkit.testing.generators`) and :func:`check_domain` over domain adapters
+(:mod:`synthkit.testing.generators`), :func:`check_score_rules` over their anomaly scores
+(:mod:`synthkit.testing.score_rules`) and :func:`check_domain` over domain adapters
 (:mod:`synthkit.testing.domains`).
 """
 
@@ -21,10 +22,11 @@ from synthkit.testing.generators import (
     check_seeded_reproducibility,
     generator_checks,
 )
+from synthkit.testing.score_rules import check_score_rules
 
 __all__ = [
     "DOMAIN_CHECKS", "GENERATOR_CHECKS", "TINY_BUDGET", "check_bad_input", "check_clone_roundtrip",
     "check_common_parameters", "check_conditional", "check_continuous_conditions", "check_domain",
     "check_fit_returns_self_and_keeps_params", "check_generator", "check_sample_shape", "check_save_load",
-    "check_score_samples", "check_seeded_reproducibility", "domain_checks", "generator_checks",
+    "check_score_rules", "check_score_samples", "check_seeded_reproducibility", "domain_checks", "generator_checks",
 ]

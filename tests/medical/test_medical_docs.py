@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-MODULES = ["", ".imageset", ".io", ".save", ".dicom", ".preprocess", ".datasets", ".lesions"]
+MODULES = ["", ".imageset", ".io", ".save", ".dicom", ".preprocess", ".datasets", ".lesions", ".networks", ".metrics",
+           ".synthesizer"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -331,6 +331,17 @@ class MADE(Generator):
     def _log_prob(self, x, c):
         return self.conditional_log_probs(x, c).sum(1) + self._disc_log_scale
 
+    def score_rules(self):
+        """``"likelihood"``: the exact log-likelihood, with the per-column conditionals
+        ``log p(x_j | x_<j)`` (raw units) as its per-feature map (see :mod:`synthkit.scoring`)."""
+        from synthkit.scoring import ScoreRule
+
+        def conditionals(X):
+            return self._score_rows(X, self.conditional_log_probs) - np.log(self.scale_)[None, :]
+
+        return {"likelihood": ScoreRule("likelihood", "exact log-likelihood; per-feature map = log p(x_j | x_<j)",
+                                        self._log_likelihood_rows, conditionals, kind="exact")}
+
     def _training_step(self, x, c, step):
         loss = -self.conditional_log_probs(x, c).sum(1).mean()
         step(loss)

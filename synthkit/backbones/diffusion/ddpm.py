@@ -55,7 +55,8 @@ class DDPM(Generator):
     (``"ddim"``; ``eta=0`` is deterministic given the starting noise, ``eta=1`` equals
     ancestral sampling) or ancestrally (``"ddpm"``, the respaced chain of Nichol &
     Dhariwal). Predicted ``x_0`` is clipped to the training range of each column
-    (``clip_denoised``), which keeps constant and bounded columns exact.
+    (``clip_denoised``), which keeps constant and bounded columns exact, or to one range
+    for all columns (``clip_denoised="global"``, for images).
 
     With ``y`` the model is conditional: the condition is dropped (replaced by a learned
     "no condition" input) with probability ``cond_drop_prob`` in training, and sampling
@@ -99,7 +100,10 @@ class DDPM(Generator):
             ``None``: the ``MLPDenoiser`` above); it gets one integer step per row in ``t``
             and, with a condition, ``c`` with one extra last column that is 1 where the
             condition is dropped.
-        clip_denoised: clip predicted ``x_0`` to each column's training range.
+        clip_denoised: ``True`` clips predicted ``x_0`` to each column's training range;
+            ``"global"`` to the one range of all columns (images: a pixel's own training
+            range would pin pixels that were constant, e.g. background, to that value);
+            ``False`` does not clip.
         n_score_timesteps: Monte Carlo time steps per row in ``score_samples``.
         **training: see :class:`synthkit.Generator`; here ``learning_rate`` defaults to
             2e-3 and ``ema_decay`` to 0.995.
@@ -173,6 +177,8 @@ class DDPM(Generator):
             raise ValueError(f"eta must be non-negative, got {self.eta!r}.")
         if not self.guidance_scale >= 0:
             raise ValueError(f"guidance_scale must be non-negative, got {self.guidance_scale!r}.")
+        if self.clip_denoised not in (True, False, "global"):
+            raise ValueError(f"clip_denoised must be True, False or 'global', got {self.clip_denoised!r}.")
         if not 0 <= self.cond_drop_prob < 1:
             raise ValueError(f"cond_drop_prob must be in [0, 1), got {self.cond_drop_prob!r}.")
 
@@ -210,7 +216,8 @@ class DDPM(Generator):
         return self.modules_["denoiser"](xt, t, c)
 
     @property
-    def _noise_schedule(self) -> NoiseSchedule:
+    def noise_schedule(self) -> NoiseSchedule:
+        """The forward process: ``abar_t`` and the formulas built on it."""
         return self.modules_["schedule"]
 
     # ------------------------------------------------------------------ denoiser
@@ -225,6 +232,8 @@ class DDPM(Generator):
     def _clip_bounds(self, device):
         lo = (self.data_min_ - self.mean_) / self.scale_
         hi = (self.data_max_ - self.mean_) / self.scale_
+        if self.clip_denoised == "global":  # one range for every column, in model space
+            lo, hi = np.full_like(lo, lo.min()), np.full_like(hi, hi.max())
         return (torch.as_tensor(lo, dtype=torch.float32, device=device),
                 torch.as_tensor(hi, dtype=torch.float32, device=device))
 
@@ -243,7 +252,7 @@ class DDPM(Generator):
             out = out_u + guidance_scale * (out_c - out_u)
         else:
             out = net(xt, t, self._cond_input(c))
-        sched = self._noise_schedule
+        sched = self.noise_schedule
         abar = sched.abar(t)
         if self.prediction == "epsilon":
             x0 = sched.x0_from_eps(xt, out, abar)
@@ -260,7 +269,7 @@ class DDPM(Generator):
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """Draw ``x_t ~ q(x_t | x_0)`` at 0-based integer steps ``t`` (one per row)."""
         noise = torch.randn_like(x0) if noise is None else noise
-        return self._noise_schedule.q_sample(x0, t, noise)
+        return self.noise_schedule.q_sample(x0, t, noise)
 
     def p_mean_variance(self, xt, t, c=None, *, t_prev=None, guidance_scale: float = 1.0):
         """Mean, variance and predicted ``x_0`` of ``p(x_{t_prev} | x_t)``.
@@ -271,7 +280,7 @@ class DDPM(Generator):
         """
         t_prev = t - 1 if t_prev is None else t_prev
         x0, _ = self.predict_start(xt, t, c, guidance_scale=guidance_scale)
-        sched = self._noise_schedule
+        sched = self.noise_schedule
         mean, var = sched.q_posterior(x0, xt, sched.abar(t), sched.abar(t_prev))
         return mean, var, x0
 
@@ -288,7 +297,7 @@ class DDPM(Generator):
         with ``sigma = eta sqrt((1 - abar_prev) / (1 - abar_t)) sqrt(1 - abar_t / abar_prev)``.
         """
         x0, eps = self.predict_start(xt, t, c, guidance_scale=guidance_scale)
-        sched = self._noise_schedule
+        sched = self.noise_schedule
         a_t, a_p = sched._col(sched.abar(t)), sched._col(sched.abar(t_prev))
         sigma = eta * ((1 - a_p) / (1 - a_t) * (1 - a_t / a_p)).clamp(min=0).sqrt()
         out = a_p.sqrt() * x0 + (1 - a_p - sigma**2).clamp(min=0).sqrt() * eps
@@ -332,7 +341,7 @@ class DDPM(Generator):
         if c is not None and self.cond_drop_prob > 0:
             keep = (torch.rand(n, 1, device=x0.device) >= self.cond_drop_prob).float()
         out = self._denoiser(xt, t, self._cond_input(c, keep))
-        target = noise if self.prediction == "epsilon" else self._noise_schedule.v_target(x0, noise, self._noise_schedule.abar(t))
+        target = noise if self.prediction == "epsilon" else self.noise_schedule.v_target(x0, noise, self.noise_schedule.abar(t))
         return F.mse_loss(out, target, reduction="none").mean(1)
 
     def _training_step(self, x, c, step):
@@ -344,11 +353,17 @@ class DDPM(Generator):
         return self.training_loss(x, c)
 
     # ------------------------------------------------------------------ likelihood bound
-    def _denoise(self, x0, c, t):
+    def _denoise(self, x0, c, t, noise=None):
         """Squared error ``|x_0 - x0_hat(x_t)|^2`` per row and the noise statistic ``|eps|^2 - d``."""
-        noise = torch.randn_like(x0)
-        x0_hat, _ = self.predict_start(self._noise_schedule.q_sample(x0, t, noise), t, c, clip=False)
+        noise = torch.randn_like(x0) if noise is None else noise
+        x0_hat, _ = self.predict_start(self.noise_schedule.q_sample(x0, t, noise), t, c, clip=False)
         return ((x0 - x0_hat).double() ** 2).sum(1), (noise.double() ** 2).sum(1) - x0.shape[1]
+
+    def denoising_error(self, x0, t, noise, c=None) -> torch.Tensor:
+        """Per-feature ``(x_0 - x0_hat(x_t))^2`` with ``x_t = q_sample(x_0, t, noise)`` and the
+        predicted ``x_0`` clipped to the training range, shape (n, d) (model space)."""
+        x0_hat, _ = self.predict_start(self.q_sample(x0, t, noise), t, c, clip=True)
+        return (x0 - x0_hat) ** 2
 
     def _variance_grid(self) -> np.ndarray:
         T = int(self.n_timesteps)
@@ -411,52 +426,72 @@ class DDPM(Generator):
     def _reverse_variance_terms(self, t: torch.Tensor):
         """For steps ``t >= 1``: ``coef_t^2 / sigma_t^2`` and the per-dimension variance mismatch
         ``(r - 1 - log r) / 2`` with ``r = posterior variance / sigma_t^2`` (float64)."""
-        coef, post_var = self._noise_schedule.posterior_terms(t)
+        coef, post_var = self.noise_schedule.posterior_terms(t)
         err = torch.as_tensor(self.denoising_error_, device=t.device)[t.long()]
         sigma2 = post_var + coef**2 * err
         r = post_var / sigma2
         return coef**2 / sigma2, 0.5 * (r - 1 - r.log())
 
-    def score_timesteps(self, n_steps: int | None = None, device=None):
+    def score_timesteps(self, n_steps: int | None = None, device=None, *, u=None):
         """Steps for the Monte Carlo sum of the KL terms, with weights: ``(t, w)`` such that
         ``sum_{t=1}^{T-1} L_t ~= sum_k w_k L_{t_k}`` (unbiased).
 
         One draw per stratum of the inverse CDF of a proposal proportional to the expected
-        size of ``L_t`` on the training data (see the class docstring).
+        size of ``L_t`` on the training data (see the class docstring); ``u`` gives the
+        position in each stratum (``n_steps`` values in [0, 1); ``None``: uniform draws).
         """
-        device = self._noise_schedule.alphas_cumprod.device if device is None else device
+        device = self.noise_schedule.alphas_cumprod.device if device is None else device
         K = int(self.n_score_timesteps if n_steps is None else n_steps)
         t_all = torch.arange(1, int(self.n_timesteps), device=device)
         weight, mismatch = self._reverse_variance_terms(t_all)
         err = torch.as_tensor(self.denoising_error_, device=device)[t_all]
         q = mismatch + 0.5 * weight * err  # expected L_t per dimension
         cdf = q.cumsum(0)
-        u = (torch.arange(K, device=device, dtype=torch.float64) + torch.rand(K, device=device, dtype=torch.float64)) / K
+        u = torch.rand(K, device=device, dtype=torch.float64) if u is None else torch.as_tensor(u, device=device)
+        u = u.double()
+        u = (torch.arange(K, device=device, dtype=torch.float64) + u) / K
         idx = torch.searchsorted(cdf, u * cdf[-1]).clamp(max=len(q) - 1)
         return t_all[idx], cdf[-1] / (K * q[idx])
 
-    def elbo(self, x0: torch.Tensor, c: torch.Tensor | None = None, n_steps: int | None = None) -> torch.Tensor:
+    def elbo(self, x0: torch.Tensor, c: torch.Tensor | None = None, n_steps: int | None = None, *,
+             noise: torch.Tensor | None = None, u: torch.Tensor | None = None) -> torch.Tensor:
         """Per-row variational lower bound on ``log p(x_0)`` in nats (model space).
 
         ``-(L_0 + sum_{t=1}^{T-1} L_t + L_T)`` with the decoder and prior terms exact and the
         middle sum estimated from ``n_steps`` (default ``n_score_timesteps``) stratified
         importance draws of ``t``.
+
+        Args:
+            x0, c: model-space rows and their condition.
+            n_steps: Monte Carlo time steps ``K``.
+            noise: the forward-process noise, ``(K + 1, d)`` shared by every row (common random
+                numbers: a row's bound then does not depend on its batch) or ``(K + 1, n, d)``;
+                the first is for the decoder term. ``None``: fresh draws.
+            u: positions of the ``K`` steps in their strata (see :meth:`score_timesteps`).
         """
-        sched = self._noise_schedule
+        sched = self.noise_schedule
         n, d = x0.shape
-        err0, z0 = self._denoise(x0, c, torch.zeros(n, dtype=torch.long, device=x0.device))
+
+        def draws(lo, hi):  # noise of draws lo..hi-1, stacked step-major like x0.repeat(m, 1)
+            if noise is None:
+                return None
+            part = noise[lo:hi]
+            return (part.unsqueeze(1) if part.dim() == 2 else part).expand(hi - lo, n, d).reshape(-1, d)
+
+        err0, z0 = self._denoise(x0, c, torch.zeros(n, dtype=torch.long, device=x0.device), draws(0, 1))
         b = torch.as_tensor(self.noise_coef_, device=x0.device)
         # L_0: Gaussian decoder N(x_0; x0_hat(x_1), sigma_0^2 I) at the first step
         var0 = max(float(self.denoising_error_[0]), 1e-12)
         nll = 0.5 * (err0 - b[0] * z0) / var0 + 0.5 * d * (LOG_2PI + math.log(var0))
         nll = nll + sched.prior_kl(x0)
         # KL terms L_t = d * mismatch_t + coef_t^2 |x_0 - x0_hat(x_t)|^2 / (2 sigma_t^2), t = 1..T-1
-        steps, weights = self.score_timesteps(n_steps, device=x0.device)
+        steps, weights = self.score_timesteps(n_steps, device=x0.device, u=u)
         per_chunk = max(1, _bound_chunk(d) // max(n, 1))
         for lo in range(0, len(steps), per_chunk):
             ts, ws = steps[lo : lo + per_chunk], weights[lo : lo + per_chunk]
             m = len(ts)
-            err, z = self._denoise(x0.repeat(m, 1), None if c is None else c.repeat(m, 1), ts.repeat_interleave(n))
+            err, z = self._denoise(x0.repeat(m, 1), None if c is None else c.repeat(m, 1), ts.repeat_interleave(n),
+                                   draws(1 + lo, 1 + lo + m))
             err = (err - b[ts].repeat_interleave(n) * z).reshape(m, n)
             weight, mismatch = self._reverse_variance_terms(ts)
             terms = d * mismatch[:, None] + 0.5 * weight[:, None] * err
@@ -467,3 +502,10 @@ class DDPM(Generator):
 
     def _log_prob(self, x, c):
         return self.elbo(x, c)
+
+    def score_rules(self):
+        """``"denoising"`` (default) and ``"likelihood"`` (:meth:`elbo`), both with common random
+        numbers (see :mod:`synthkit.backbones.diffusion.scores`)."""
+        from synthkit.backbones.diffusion.scores import diffusion_score_rules
+
+        return diffusion_score_rules(self)

@@ -126,3 +126,10 @@ def test_wavenet_token_by_token_equals_one_pass():
         steps.append(logits)
     torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-5, rtol=1e-5)
     assert state.shape == (3, net.receptive_field - 1)
+
+
+def test_fit_on_a_folder_takes_labels_from_its_class_folders(folder):
+    synth = AudioSynthesizer("mel", "vae", sample_rate=SR, clip_seconds=0.25, random_state=0,
+                             backbone_params={"max_epochs": 1, "hidden_dims": [4]}).fit(str(folder))
+    assert [str(c) for c in synth.classes_] == ["0", "1"] and synth.n_clips_ == 12
+    assert synth.sample(2, y="1").shape == (2, N)

@@ -20,6 +20,7 @@ import torch
 
 import synthkit
 from synthkit.backbones.vae import VAE
+from synthkit.registry import DOMAINS
 from synthkit.training.checkpoint import FILENAME, read_checkpoint
 
 
@@ -187,6 +188,14 @@ def files(tmp_path_factory):
         out["molecules"] = mols
     except ImportError:
         pass
+    for name in ("medical", "audio"):  # folders of NIfTI / WAV files, from the domain's own example
+        try:
+            adapter = DOMAINS.get(name)
+        except (ImportError, ValueError):
+            continue
+        path = folder / f"{name}{adapter.suffix}"
+        adapter.write(adapter.example().data, path)
+        out[name] = path
     return out
 
 
@@ -194,6 +203,8 @@ DOMAIN_PARAMS = {
     "array": ["--backbone", "vae", "--param", "hidden_dims=[16]"],
     "tabular": ["--backbone", "vae", "--param", "hidden_dims=[16]"],
     "molecules": ["--param", "hidden_dim=16", "--param", "embedding_dim=8", "--param", "n_randomized=2"],
+    "medical": ["--backbone", "vae", "--param", "hidden_dims=[16]"],
+    "audio": ["--backbone", "vae", "--param", "hidden_dims=[16]"],
 }
 
 

@@ -16,20 +16,7 @@ the model grid with one intensity scale fitted on the training slices
 The non-generative reference is "resample training": held-out-sized draws of training slices
 themselves (copying share 1.0 by construction).
 
-Measured (2 shared CPU cores, load ~6, 11:13 UTC 2026-12-07; ``--max-time 30 --size 32 --n 96``;
-72 training / 24 held-out slices; 30 s is far below the 600 s the issue asks for):
-
-| model | two-sample AUC | copying share | histogram overlap | fit s | images/s |
-|---|---|---|---|---|---|
-| real vs real (train / held-out) | 0.523 | n/a | (not measured) | 0 | |
-| resample training (reference) | 0.523 | 1.000 | 0.970 | 0 | |
-| diffusion (MONAI U-Net) | 1.000 | 0.000 | 0.387 | 51 | 0.4 |
-| gan | 1.000 | 0.000 | 0.044 | 34 | 93.1 |
-| vae | 0.606 | 0.375 | 0.855 | 31 | 188.5 |
-| flow | 0.856 | 0.125 | 0.833 | 49 | 0.4 |
-| autoregressive | 0.569 | 0.167 | 0.962 | 39 | 0.3 |
-| ebm | 0.967 | 0.000 | 0.691 | 34 | 1.0 |
-| rbm | 0.547 | 0.458 | 0.836 | 30 | 180.3 |
+Measured figures: ``docs/benchmarks/medical.md``.
 
 Not part of the tests. Usage:
     python benchmarks/medical.py [--max-time 600] [--size 48] [--n 200] [--backbones diffusion gan ...]

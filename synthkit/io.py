@@ -9,6 +9,7 @@ an interrupted run never leaves a truncated file under the requested name.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -191,3 +192,17 @@ def read_frame(path):
         X = read_numeric(path)
         return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
     raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .npy.")
+
+
+def replace_folder(tmp: Path, path: Path) -> None:
+    """Move the finished folder ``tmp`` to ``path`` (beside it, same file system), replacing
+    an existing ``path`` only once ``tmp`` is complete: the old folder is renamed aside first
+    and removed last, so a crash leaves either the old or the new folder, never a mix."""
+    tmp, path = Path(tmp), Path(path)
+    if path.exists():
+        old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-"))
+        os.replace(path, old / path.name)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)

@@ -17,6 +17,7 @@ import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.io import load_audio, write_wav
+from synthkit.io import replace_folder
 
 UNLABELLED = None
 
@@ -59,13 +60,7 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
                               names=[f"clip_{count + j:05d}" for j in idx])
             count += len(clips)
             bar.update(len(clips))
-        if path.exists():  # a folder of clips only (an earlier run): swap it out, then remove it
-            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-"))
-            os.replace(path, old / "clips")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_folder(tmp, path)  # an existing folder holds clips only (checked above)
     finally:
         bar.close()
         if tmp.exists():

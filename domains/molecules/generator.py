@@ -214,6 +214,8 @@ class MoleculeGenerator(Synthesizer):
                              "(a name or an instance of their classes).")
         if self.representation == "graph" and self.backbone_name_ != "vae":
             raise ValueError("representation='graph' is modelled one-shot; use backbone='vae'.")
+        if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
+            raise ValueError(f"backbone_params must be a dict or None, got {type(self.backbone_params).__name__}.")
         if self.max_tokens is not None and (not isinstance(self.max_tokens, (int, np.integer)) or self.max_tokens < 1):
             raise ValueError(f"max_tokens must be a positive integer or None, got {self.max_tokens!r}.")
         n = self.n_randomized

@@ -103,15 +103,10 @@ class Synthesizer(BaseEstimator):
         check_is_fitted(self, FITTED)
         n = _count(n, "n")
         batch_size = _count(batch_size, "batch_size", minimum=1)
-        root = batch_seed_sequence(self.random_state if random_state is None else random_state)
-
-        def batches():
-            for i, start in enumerate(range(0, n, batch_size)):
-                child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i))
-                yield self._sample_batch(min(batch_size, n - start), int(child.generate_state(1)[0]), start,
-                                         **options)
-
-        return self._write_samples(path, batches(), total=n, progress=progress)
+        seed = self.random_state if random_state is None else random_state
+        batches = (self._sample_batch(m, batch_seed, start, **options)
+                   for start, m, batch_seed in batch_seeds(n, batch_size, seed))
+        return self._write_samples(path, batches, total=n, progress=progress)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path):
@@ -133,6 +128,15 @@ def batch_seed_sequence(random_state) -> np.random.SeedSequence:
     if isinstance(random_state, np.random.SeedSequence):
         return random_state
     return np.random.SeedSequence(seed_from(random_state))
+
+
+def batch_seeds(n: int, batch_size: int, random_state):
+    """``(start, size, seed)`` of each batch of an ``n``-item draw: batch ``i``'s integer seed
+    comes from ``SeedSequence(root, spawn_key=(i,))`` only, so any batch can be drawn alone."""
+    root = batch_seed_sequence(random_state)
+    for i, start in enumerate(range(0, n, batch_size)):
+        child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i))
+        yield start, min(batch_size, n - start), int(child.generate_state(1)[0])
 
 
 def _count(value, name: str, minimum: int = 0) -> int:

@@ -260,13 +260,14 @@ class TabularSynthesizer(Synthesizer):
         """
         check_is_fitted(self, "generator_")
         root = batch_seed_sequence(self.random_state if random_state is None else random_state)
-        self._sampler(conditions, None)  # refuse bad conditions before any file is opened
+        sampler = self._sampler(conditions, None)  # bad conditions are refused before any file is opened
         id_base = int(np.random.default_rng(root).integers(2**48))
         return super().sample_to_file(path, n, batch_size=batch_size, random_state=root, progress=progress,
-                                      conditions=conditions, id_base=id_base)
+                                      sampler=sampler, id_base=id_base)
 
-    def _sample_batch(self, n: int, seed: int, start: int, *, conditions=None, id_base: int = 0) -> pd.DataFrame:
-        batch = self._sampler(conditions, None).sample(n, np.random.default_rng(seed), id_start=id_base + start)
+    def _sample_batch(self, n: int, seed: int, start: int, *, sampler: ConditionSampler,
+                      id_base: int) -> pd.DataFrame:
+        batch = sampler.sample(n, np.random.default_rng(seed), id_start=id_base + start)
         batch.index = pd.RangeIndex(start, start + len(batch))
         return batch
 

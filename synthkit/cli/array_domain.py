@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from synthkit.adapters import DomainAdapter, Example
 from synthkit.datasets import list_datasets, load_dataset
 from synthkit.io import read_numeric, write_batches
@@ -71,7 +69,7 @@ class ArrayAdapter(DomainAdapter):
                progress: bool = False) -> int:
         """Seeded batches (batch ``i`` from seed child ``i``) of a core generator to a file."""
         from synthkit.base import Generator
-        from synthkit.synthesizer import Synthesizer, batch_seed_sequence
+        from synthkit.synthesizer import Synthesizer, batch_seeds
         from synthkit.training.progress import progress_bar
 
         if isinstance(model, Synthesizer):
@@ -79,14 +77,11 @@ class ArrayAdapter(DomainAdapter):
         if not isinstance(model, Generator):
             raise ValueError(f"the array domain samples synthkit Generators, not {type(model).__name__}.")
         draw = drawer(model, label)
-        root = batch_seed_sequence(seed)
         bar = progress_bar(total=n, verbose=progress, desc="sampling", unit="row")
 
         def batches():
-            for i, start in enumerate(range(0, n, batch_size)):
-                m = min(batch_size, n - start)
-                child = np.random.SeedSequence(root.entropy, spawn_key=(i,))
-                yield draw(m, int(child.generate_state(1)[0]))
+            for _, m, batch_seed in batch_seeds(n, batch_size, seed):
+                yield draw(m, batch_seed)
                 bar.update(m)
 
         try:

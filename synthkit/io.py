@@ -159,14 +159,28 @@ class _Text:
 _WRITERS = {".csv": _CSV, ".parquet": _Parquet, ".npy": _NPY, ".smi": _Text, ".txt": _Text}
 
 
+def usual_mode(*, directory: bool = False) -> int:
+    """The permissions a plain ``open`` / ``mkdir`` would give (``0666`` / ``0777`` less the
+    umask), for files made with ``mkstemp`` / ``mkdtemp`` (``0600`` / ``0700``) and renamed
+    into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def write_text(path, text: str) -> None:
-    """Write a text file atomically (temporary file, then rename)."""
+    """Write a UTF-8 text file atomically (temporary file, then rename), creating its folder.
+
+    The file gets the usual permissions (``0666`` less the umask), not ``mkstemp``'s ``0600``,
+    so reports and tables written for a team are readable by it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, usual_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -17,7 +17,7 @@ import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.io import load_audio, write_wav
-from synthkit.io import replace_folder
+from synthkit.io import replace_folder, usual_mode
 
 UNLABELLED = None
 
@@ -44,7 +44,7 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
         raise ValueError(f"{path} exists and holds files other than WAV clips; write into a new folder.")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the clips from other users
+    os.chmod(tmp, usual_mode(directory=True))  # mkdtemp's 0700 would hide the clips from other users
     bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="clip")
     count = 0
     try:
@@ -66,12 +66,6 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return count
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _replaceable(path: Path) -> bool:

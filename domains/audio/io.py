@@ -24,6 +24,7 @@ from synthkit.domains.audio.clips import AudioClips, fit_length
 from synthkit.domains.audio.deps import require_soundfile
 from synthkit.domains.audio.labels import resolve_labels
 from synthkit.domains.audio.resample import mix_to_mono, resample
+from synthkit.io import usual_mode
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -152,10 +153,6 @@ def _wav_names(names, n: int | None) -> list[str] | None:
     return out
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def write_wav(clips, folder, sample_rate: int, names: Sequence[str] | None = None, *,
               subtype: str = "PCM_16") -> list[Path]:
     """Write clips as WAV files into ``folder``, all or nothing; returns the paths written.
@@ -207,7 +204,7 @@ def write_wav(clips, folder, sample_rate: int, names: Sequence[str] | None = Non
             os.close(fd)
             staged.append((name, Path(tmp)))
             sf.write(tmp, np.clip(data, -1.0, 1.0).T, int(sample_rate), subtype=subtype, format="WAV")
-            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide the clip from other users
+            os.chmod(tmp, usual_mode())  # mkstemp's 0600 would hide the clip from other users
         if names is not None and len(staged) != len(names):
             raise ValueError(f"{len(names)} names for {len(staged)} clips. Nothing was written.")
         written = []

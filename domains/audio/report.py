@@ -12,14 +12,13 @@ import base64
 import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.dsp import stft
+from synthkit.io import write_text
 
 #: clips shown per class and kind (real / synthetic)
 PER_CLASS = 3
@@ -87,21 +86,6 @@ def write_report(results: dict, real: AudioClips, synthetic: AudioClips, path) -
             "<h1>Synthetic audio: evaluation</h1><p>Classifier and embedding trained on the real clips "
             "(log-mel statistics, MLP); FID beside real-vs-real at equal n.</p>"
             f"<table>{rows}</table>{sections}</body></html>")
-    _atomic_write(path, page)
-    _atomic_write(path.with_suffix(".json"), json.dumps(results, indent=2, default=float))
+    write_text(path, page)
+    write_text(path.with_suffix(".json"), json.dumps(results, indent=2, default=float))
     return path
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp's 0600 would hide the report from other users
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -18,8 +18,8 @@ GRID = 16
 
 def write_image_report(results: dict, real: np.ndarray, synthetic: np.ndarray, path) -> Path:
     """Write ``path`` (HTML) and ``path.json`` (the scores); returns ``path``."""
+    from synthkit.io import write_text
     from synthkit.metrics.evaluation import to_jsonable
-    from synthkit.metrics.report import _atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,8 +35,8 @@ def write_image_report(results: dict, real: np.ndarray, synthetic: np.ndarray, p
             "<p>Two-sample AUC: PCA + logistic regression on pixels, out of fold (0.5 = indistinguishable). "
             "Copying share: synthetic images nearer a training image than any held-out one "
             "(0.5 = no copying).</p></body></html>")
-    _atomic_write(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2))
-    _atomic_write(path, page)
+    write_text(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2))
+    write_text(path, page)
     return path
 
 

@@ -11,13 +11,12 @@ import base64
 import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from synthkit.domains.molecules.metrics import property_values
+from synthkit.io import write_text
 
 PROPERTY_LABELS = {"qed": "QED", "logp": "Crippen logP", "sa": "SA score", "weight": "Molecular weight (Da)"}
 REAL_COLOR, SYNTH_COLOR = "#4C72B0", "#DD8452"
@@ -50,8 +49,8 @@ computed at equal sample sizes and shown beside a real-vs-real baseline of the s
 <img src="data:image/png;base64,{figures}" alt="property histograms">
 </body></html>
 """
-    _atomic_write(path, page)
-    _atomic_write(path.with_suffix(".json"), json.dumps(results, indent=2, default=str))
+    write_text(path, page)
+    write_text(path.with_suffix(".json"), json.dumps(results, indent=2, default=str))
     return path
 
 
@@ -85,14 +84,3 @@ def _histograms(synthetic, reference) -> str:
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from synthkit.io import write_text
 from synthkit.metrics import plots
 from synthkit.metrics.evaluation import HEADLINES, to_jsonable
 
@@ -59,23 +58,9 @@ def write_report(results: dict, real: pd.DataFrame, synthetic: pd.DataFrame, pat
         raise ValueError("results must be the dictionary returned by synthkit.metrics.evaluate.")
     page = _render(results, real, synthetic, title or "Synthetic data report")
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2, allow_nan=False))
-    _atomic_write(path, page)
+    write_text(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2, allow_nan=False))
+    write_text(path, page)
     return path
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # ---------------------------------------------------------------------------- page

@@ -36,7 +36,7 @@ def test_every_domain_through_every_command(name, tmp_path, capsys):
     except ImportError as err:
         pytest.skip(f"domain {name} needs its extra: {err}")
     demo = tmp_path / "demo"
-    assert main(["demo", "--domain", name, "--out", str(demo), "--max-time", "2", "--quiet"]) == 0
+    assert main(["demo", "--domain", name, "--out", str(demo), "--max-time", "2", "-n", "40", "--quiet"]) == 0
     assert (demo / "report.html").exists() and (demo / "model").is_dir()
     train, holdout = (str(demo / f"{part}{adapter.suffix}") for part in ("train", "holdout"))
     model = tmp_path / "model"

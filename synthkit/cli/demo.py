@@ -22,6 +22,8 @@ def add_parser(sub) -> None:
     p.add_argument("--domain", default=DEFAULT_DOMAIN, choices=list(DOMAINS), help="which domain's bundled data set (default: tabular)")
     p.add_argument("--backbone", help="generative backbone (default: the domain's)")
     p.add_argument("--max-time", type=float, default=60.0, metavar="SECONDS", help="training budget (default 60)")
+    p.add_argument("-n", type=int, default=None, metavar="N",
+                   help="synthetic rows to sample and evaluate (default: as many as the training rows)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
@@ -45,7 +47,10 @@ def run(args) -> int:
     _say(f"fit: {type(model).__name__} in {time.perf_counter() - start:.1f} s -> {out / 'model'}")
 
     start = time.perf_counter()
-    written = domain.sample(model, paths["synthetic"], len(train), seed=args.seed, progress=not args.quiet)
+    n = len(train) if args.n is None else args.n
+    if n < 2:
+        raise ValueError(f"demo -n must be at least 2 (the evaluation compares sets), got {n}.")
+    written = domain.sample(model, paths["synthetic"], n, seed=args.seed, progress=not args.quiet)
     _say(f"sample: {written} synthetic rows in {time.perf_counter() - start:.1f} s -> {paths['synthetic']}")
 
     start = time.perf_counter()

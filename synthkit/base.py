@@ -303,6 +303,17 @@ class Generator(BaseEstimator):
         del self._resume
         return self
 
+    def _sampling_labels(self, y, n: int, seed):
+        """The labels ``sample`` draws for: for a class-conditional model ``None`` becomes ``n``
+        labels drawn (seeded by ``seed``) from the training class frequencies and one label is
+        repeated ``n`` times; anything else is returned as given."""
+        if self.condition_kind_ == "classes":
+            if y is None:
+                return np.random.default_rng(seed).choice(np.asarray(self.classes_), size=n, p=self.class_prior_)
+            if np.ndim(y) == 0:
+                return np.full(n, y, dtype=np.asarray(self.classes_).dtype)
+        return y
+
     def sample(self, n_samples: int, *, y=None, random_state=None, return_y: bool = False):
         """Draw ``n_samples`` new rows.
 
@@ -321,12 +332,7 @@ class Generator(BaseEstimator):
         check_is_fitted(self, "modules_")
         n_samples = _check_count(n_samples)
         seed = self.random_state if random_state is None else random_state
-        rng = np.random.default_rng(seed)
-        if self.condition_kind_ == "classes":
-            if y is None:
-                y = rng.choice(np.asarray(self.classes_), size=n_samples, p=self.class_prior_)
-            elif np.ndim(y) == 0:
-                y = np.full(n_samples, y, dtype=np.asarray(self.classes_).dtype)
+        y = self._sampling_labels(y, n_samples, seed)
         c = self._encode_condition(y, n_samples, fit=False)
         chunks = []
         with seeded(seed, self._device()), torch.no_grad():

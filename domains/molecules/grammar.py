@@ -46,7 +46,8 @@ OTHER, ATOM, BOND, OPEN, CLOSE, RING, DOT = range(7)
 class SmilesGrammar:
     """Decoding constraint for a SMILES vocabulary (id 0 = end, ids 1.. = ``vocabulary``).
 
-    Use with :meth:`synthkit.backbones.sequence.SequenceModel.sample` (``constraint=``):
+    A :class:`synthkit.backbones.sequence.DecodingConstraint`; use with
+    :meth:`synthkit.backbones.sequence.SequenceModel.sample` (``constraint=``):
     ``start(n)`` returns a :class:`SmilesGrammarState` for ``n`` strings written in
     parallel, whose ``allowed()`` is the (n, V) mask of tokens each string may take next
     and ``advance(tokens)`` records the tokens drawn.

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from synthkit.backbones.sequence import SequenceModel, _counting_data
+from synthkit.backbones.sequence import SequenceModel
+from synthkit.backbones.sequence.model import _counting_data
 
 TINY = dict(embedding_dim=16, hidden_dim=64, batch_size=64, verbose=0, random_state=0)
 

@@ -140,3 +140,13 @@ def test_design_samples_under_the_priors_grammar(weak):
 def test_a_constraint_for_another_vocabulary_is_refused(weak):
     with pytest.raises(ValueError, match="vocab_size_"):
         weak.backbone_.sample(3, constraint=SmilesGrammar(["C", "O"]))
+
+
+def test_the_grammar_is_a_decoding_constraint():
+    """SmilesGrammar implements the sequence backbone's DecodingConstraint protocol."""
+    from synthkit.backbones.sequence import DecodingConstraint
+
+    grammar = SmilesGrammar(["C", "O", "=", "(", ")", "1"])
+    assert isinstance(grammar, DecodingConstraint)
+    allowed = grammar.start(3).allowed()
+    assert allowed.shape == (3, 7) and allowed.dtype == bool

@@ -26,12 +26,14 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
+from synthkit.backbones.sequence.decoding import END, PAD, check_options, decode
 from synthkit.base import Generator, _check_count
+from synthkit.nn import sequence as _sequence_networks  # noqa: F401  (registers "gru" and "transformer")
 from synthkit.nn.networks import build_network, check_output, list_networks
 from synthkit.training.runtime import seeded
 
+#: the sequence networks built from the estimator's embedding_dim, hidden_dim, n_layers and dropout
 CELLS = ("gru", "transformer")
-PAD = END = 0
 #: batches per pool sorted by length in :meth:`SequenceModel._epoch_batches`
 BUCKET_POOL = 50
 
@@ -45,114 +47,6 @@ class _Logits(nn.Module):
 
     def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(tokens, c)[0]
-
-
-class GRUNetwork(nn.Module):
-    """Token embedding, stacked GRU and a softmax head; ``c`` sets the initial hidden state.
-
-    Input ids are ``0..vocab_size`` (``vocab_size`` is the begin token); outputs are logits
-    over ``0..vocab_size-1`` (0 = end).
-
-    Example:
-        >>> net = GRUNetwork(5, 8, 16, 2)
-        >>> logits, state = net(torch.zeros(3, 4, dtype=torch.long))
-        >>> logits.shape, state.shape
-        (torch.Size([3, 4, 5]), torch.Size([2, 3, 16]))
-    """
-
-    def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, n_layers: int,
-                 dropout: float = 0.0, condition_dim: int = 0):
-        super().__init__()
-        self.n_layers, self.hidden_dim = n_layers, hidden_dim
-        self.embedding = nn.Embedding(vocab_size + 1, embedding_dim)
-        self.rnn = nn.GRU(embedding_dim, hidden_dim, n_layers, batch_first=True,
-                          dropout=dropout if n_layers > 1 else 0.0)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_dim, vocab_size)
-        self.condition = nn.Linear(condition_dim, n_layers * hidden_dim) if condition_dim else None
-
-    def initial_state(self, n: int, c: torch.Tensor | None) -> torch.Tensor | None:
-        if self.condition is None or c is None:
-            return None
-        return torch.tanh(self.condition(c)).view(n, self.n_layers, self.hidden_dim).transpose(0, 1).contiguous()
-
-    def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None, state=None):
-        """Logits (n, T, vocab) for every prefix of ``tokens`` (n, T), and the final state.
-        Without ``state`` the sequence starts afresh from ``c``."""
-        if state is None:
-            state = self.initial_state(len(tokens), c)
-        out, state = self.rnn(self.dropout(self.embedding(tokens)), state)
-        return self.head(self.dropout(out)), state
-
-
-class CausalBlock(nn.Module):
-    """Pre-norm transformer block with causal self-attention and a key/value cache."""
-
-    def __init__(self, dim: int, n_heads: int, dropout: float = 0.0):
-        super().__init__()
-        self.n_heads, self.dropout = n_heads, dropout
-        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, h: torch.Tensor, cache=None):
-        """``h`` (n, T, dim) are new positions; ``cache`` the keys and values of earlier ones
-        (then T must be 1). Returns the new ``h`` and the cache including these positions."""
-        n, T, dim = h.shape
-        q, k, v = self.qkv(self.norm1(h)).view(n, T, 3, self.n_heads, dim // self.n_heads).permute(2, 0, 3, 1, 4)
-        if cache is not None:
-            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None and T > 1,
-                                           dropout_p=self.dropout if self.training else 0.0)
-        h = h + self.drop(self.proj(a.transpose(1, 2).reshape(n, T, dim)))
-        return h + self.drop(self.mlp(self.norm2(h))), (k, v)
-
-
-class CausalTransformerNetwork(nn.Module):
-    """Decoder-only transformer (GPT-style: pre-norm, learned positions); ``c`` is a prefix
-    embedding. Sampling feeds one token at a time and reuses cached keys and values.
-
-    Example:
-        >>> net = CausalTransformerNetwork(5, 8, 32, 2, max_positions=10)
-        >>> logits, state = net(torch.zeros(3, 4, dtype=torch.long))
-        >>> logits.shape
-        torch.Size([3, 4, 5])
-    """
-
-    def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, n_layers: int,
-                 dropout: float = 0.0, condition_dim: int = 0, max_positions: int = 512):
-        super().__init__()
-        n_heads = next((h for h in (8, 4, 2) if hidden_dim % h == 0 and hidden_dim // h >= 32), 1)
-        self.max_positions = max_positions
-        self.embedding = nn.Embedding(vocab_size + 1, embedding_dim)
-        self.proj = nn.Linear(embedding_dim, hidden_dim) if embedding_dim != hidden_dim else nn.Identity()
-        self.position = nn.Embedding(max_positions, hidden_dim)
-        self.condition = nn.Linear(condition_dim, hidden_dim) if condition_dim else None
-        self.drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList(CausalBlock(hidden_dim, n_heads, dropout) for _ in range(n_layers))
-        self.norm = nn.LayerNorm(hidden_dim)
-        self.head = nn.Linear(hidden_dim, vocab_size)
-
-    def forward(self, tokens: torch.Tensor, c: torch.Tensor | None = None, state=None):
-        """Logits (n, T, vocab) for every prefix of ``tokens`` (n, T), and the state (caches
-        and next position) to continue from. With ``state`` (then T = 1) the sequence goes
-        on from there and ``c``, already in the cache, is not needed."""
-        h = self.proj(self.embedding(tokens))
-        prefix = state is None and self.condition is not None and c is not None
-        if prefix:
-            h = torch.cat([self.condition(c)[:, None], h], dim=1)
-        caches, start = state if state is not None else ([None] * len(self.blocks), 0)
-        T = h.shape[1]
-        if start + T > self.max_positions:
-            raise ValueError(f"sequence of {start + T} positions is longer than the model's {self.max_positions}.")
-        h = self.drop(h + self.position(torch.arange(start, start + T, device=h.device)))
-        new_caches = []
-        for block, cache in zip(self.blocks, caches):
-            h, cache = block(h, cache)
-            new_caches.append(cache)
-        logits = self.head(self.norm(h))
-        return (logits[:, 1:] if prefix else logits), (new_caches, start + T)
 
 
 class SequenceModel(Generator):
@@ -325,19 +219,17 @@ class SequenceModel(Generator):
 
     # ------------------------------------------------------------------ networks
     def _build(self):
-        if self.cell not in CELLS:
-            V, k = self.vocab_size_, self.condition_dim_
-            net = build_network(self.cell, "sequence", "cell", in_features=V + 1, out_features=V, condition_dim=k,
-                                vocab_size=V, max_positions=self.max_length_ + 2)
-            check_output(_Logits(net), "cell", (torch.full((2, 3), V, dtype=torch.long), torch.zeros(2, k) if k else None),
-                         (2, 3, V), "logits over the vocabulary for every position")
-            return {"net": net}
-        args = (self.vocab_size_, int(self.embedding_dim), int(self.hidden_dim), int(self.n_layers),
-                float(self.dropout), self.condition_dim_)
-        if self.cell == "gru":
-            return {"net": GRUNetwork(*args)}
+        V, k = self.vocab_size_, self.condition_dim_
+        spec = self.cell
+        if spec in CELLS:
+            spec = {"name": spec, "embedding_dim": int(self.embedding_dim), "hidden_dim": int(self.hidden_dim),
+                    "n_layers": int(self.n_layers), "dropout": float(self.dropout)}
         # positions: condition prefix, begin token, max_length_ tokens
-        return {"net": CausalTransformerNetwork(*args, max_positions=self.max_length_ + 2)}
+        net = build_network(spec, "sequence", "cell", in_features=V + 1, out_features=V, condition_dim=k,
+                            vocab_size=V, max_positions=self.max_length_ + 2)
+        check_output(_Logits(net), "cell", (torch.full((2, 2), V, dtype=torch.long), torch.zeros(2, k) if k else None),
+                     (2, 2, V), "logits over the vocabulary for every position")
+        return {"net": net}
 
     @property
     def _bos(self) -> int:
@@ -416,21 +308,12 @@ class SequenceModel(Generator):
     # ------------------------------------------------------------------ sampling
     def _decoding(self, temperature, top_k, top_p, max_length) -> dict:
         """Validated decoding options; ``None`` falls back to the estimator's parameters."""
-        temperature = self.temperature if temperature is None else temperature
-        top_k = self.top_k if top_k is None else top_k
-        top_p = self.top_p if top_p is None else top_p
-        if not (isinstance(temperature, (int, float, np.number)) and temperature > 0):
-            raise ValueError(f"temperature must be a positive number, got {temperature!r}.")
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
-            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}.")
-        if top_p is not None and not (isinstance(top_p, (int, float, np.number)) and 0 < top_p <= 1):
-            raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}.")
-        if max_length is not None:
-            if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
-                raise ValueError(f"max_length must be a positive integer, got {max_length!r}.")
-            if self.cell == "transformer" and max_length > self.max_length_:
-                raise ValueError(f"a transformer samples at most max_length_={self.max_length_} tokens, got {max_length}.")
-        return dict(temperature=float(temperature), top_k=top_k, top_p=top_p, max_length=max_length)
+        opts = check_options(self.temperature if temperature is None else temperature,
+                             self.top_k if top_k is None else top_k,
+                             self.top_p if top_p is None else top_p, max_length)
+        if max_length is not None and self.cell == "transformer" and max_length > self.max_length_:
+            raise ValueError(f"a transformer samples at most max_length_={self.max_length_} tokens, got {max_length}.")
+        return opts
 
     @torch.no_grad()
     def sample_tokens(self, n: int, c: torch.Tensor | None = None, temperature: float = 1.0, top_k=None,
@@ -457,40 +340,10 @@ class SequenceModel(Generator):
             filtering, end token included), equal to :meth:`log_likelihood` of ``tokens``.
         """
         opts = self._decoding(temperature, top_k, top_p, max_length)
-        L = opts["max_length"] or self.max_length_
-        device = self._device()
         c = self._check_c(c, n)
-        net = self.modules_["net"]
-        tokens = torch.zeros(n, L, dtype=torch.long, device=device)
-        ll = torch.zeros(n, device=device)
-        done = torch.zeros(n, dtype=torch.bool, device=device)
-        inputs = torch.full((n, 1), self._bos, dtype=torch.long, device=device)
-        state = None
-        rules = None if constraint is None else constraint.start(n)
-        for t in range(L + 1):
-            logits, state = net(inputs, c, state)  # the begin token first, then one token at a time
-            logits = logits[:, -1].float()
-            logp = torch.log_softmax(logits, dim=-1)
-            if t == L:  # cut at max_length: the end token closes the sequence
-                ll += torch.where(done, 0.0, logp[:, END])
-                break
-            if rules is not None:
-                allowed = torch.as_tensor(rules.allowed(), dtype=torch.bool, device=device)
-                if allowed.shape != logits.shape:
-                    raise ValueError(f"the decoding constraint's mask has shape {tuple(allowed.shape)}; the model "
-                                     f"draws from {tuple(logits.shape)} (rows, vocab_size_={self.vocab_size_}).")
-                logits = logits.masked_fill(~allowed, float("-inf"))
-            token = _draw(logits, **{k: opts[k] for k in ("temperature", "top_k", "top_p")})
-            token = torch.where(done, PAD, token)
-            if rules is not None:
-                rules.advance(token.cpu().numpy())
-            ll += torch.where(done, 0.0, logp.gather(1, token[:, None]).squeeze(1))
-            tokens[:, t] = token
-            done |= token == END
-            if bool(done.all()):
-                break
-            inputs = token[:, None]
-        return tokens, ll
+        return decode(self.modules_["net"], n, c, bos=self._bos, max_length=opts["max_length"] or self.max_length_,
+                      device=self._device(), temperature=opts["temperature"], top_k=opts["top_k"],
+                      top_p=opts["top_p"], constraint=constraint)
 
     def sample(self, n_samples: int, *, y=None, random_state=None, temperature=None, top_k=None, top_p=None,
                max_length=None, constraint=None, return_y: bool = False):
@@ -512,11 +365,7 @@ class SequenceModel(Generator):
         opts = self._decoding(temperature, top_k, top_p, max_length)
         L = opts["max_length"] or self.max_length_
         seed = self.random_state if random_state is None else random_state
-        if self.condition_kind_ == "classes":
-            if y is None:
-                y = np.random.default_rng(seed).choice(np.asarray(self.classes_), size=n, p=self.class_prior_)
-            elif np.ndim(y) == 0:
-                y = np.full(n, y, dtype=np.asarray(self.classes_).dtype)
+        y = self._sampling_labels(y, n, seed)
         c = self._encode_condition(y, n, fit=False)
         chunks = [torch.zeros(0, L, dtype=torch.long)]
         with seeded(seed, self._device()):
@@ -536,20 +385,6 @@ class SequenceModel(Generator):
     def _conformance_outliers(cls, rng: np.random.Generator, n: int):
         """Rows far from :meth:`_conformance_data` for :mod:`synthkit.testing`: one token repeated."""
         return np.repeat(rng.integers(1, 7, size=(n, 1)), 6, axis=1)
-
-
-def _draw(logits: torch.Tensor, temperature: float = 1.0, top_k=None, top_p=None) -> torch.Tensor:
-    """One token per row from ``softmax(logits / temperature)`` after top-k / top-p filtering."""
-    logits = logits / temperature
-    if top_k is not None and top_k < logits.shape[-1]:
-        kth = torch.topk(logits, int(top_k), dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    if top_p is not None and top_p < 1:
-        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-        probs = torch.softmax(sorted_logits, dim=-1)
-        drop = probs.cumsum(-1) - probs >= top_p  # mass before this token already reaches p
-        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
-    return torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(1)
 
 
 def _counting_data(rng: np.random.Generator, n: int, length: int = 6):

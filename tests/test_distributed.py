@@ -70,6 +70,12 @@ WORKER = textwrap.dedent('''
               random_state=0).fit(X)
     torch.save({"gan": weights(gan), "ebm": weights(ebm)}, out + f".e{rank}.pt")
     results["log_m"] = gan.rejection_log_m_
+    # 6. DP-SGD: one Poisson sample for all ranks, noise added once (Opacus' distributed optimizer)
+    from shared import private_vae
+    dp = private_vae(X)
+    torch.save(weights(dp), out + f".p{rank}.pt")
+    results["dp"] = [dp.dp_epsilon_, dp.dp_steps_, dp.dp_sample_rate_, dp.dp_noise_multiplier_]
+    results["dp_finite"] = bool(np.isfinite(dp.sample(50, random_state=0)).all())
     with open(out + f".{rank}.json", "w") as f:
         json.dump(results, f)
     dist.destroy_process_group()
@@ -84,6 +90,16 @@ SHARED = textwrap.dedent('''
     DATA = __file__.replace("shared.py", "data.npy")
     FLOW = dict(flow="maf", hidden_dims=(16,), n_transforms=2, batch_size=45, early_stopping=True,
                 n_iter_no_change=50, ema_decay=0.9, verbose=0, random_state=3)
+
+    def private_vae(X):
+        import warnings
+        from synthkit.backbones.vae import VAE
+        from synthkit.privacy import fit_private
+        vae = VAE(hidden_dims=(16,), latent_dim=2, max_epochs=2, batch_size=40, learning_rate=1e-2, verbose=0,
+                  random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fit_private(vae, X, epsilon=2.0, delta=1e-4, bounds=(-4, 4))
 
     class NoisyFlow(NormalizingFlow):
         """Records a draw of torch's generator in every step; one rank sleeps."""
@@ -183,6 +199,14 @@ def test_gan_and_ebm_ranks_agree_bitwise(two_ranks):
     e0, e1 = load("e", 0), load("e", 1)
     assert _same(e0["gan"], e1["gan"]) and _same(e0["ebm"], e1["ebm"])
     assert results[0]["log_m"] == results[1]["log_m"]  # the calibration after the loop agrees too
+
+
+def test_dp_sgd_on_two_processes_spends_what_one_process_spends(two_ranks):
+    shared, results, load = two_ranks
+    one = shared.private_vae(_data())
+    assert results[0]["dp"] == results[1]["dp"] == [one.dp_epsilon_, one.dp_steps_, one.dp_sample_rate_,
+                                                    one.dp_noise_multiplier_]
+    assert _same(load("p", 0), load("p", 1)) and results[0]["dp_finite"]
 
 
 def test_resume_of_a_two_process_run_continues_it(two_ranks):

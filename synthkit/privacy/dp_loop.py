@@ -9,6 +9,12 @@ is fixed in advance (``max_epochs / q`` or ``default_steps``) so that the noise 
 calibrated to the target ε, an accountant records the privacy spent, and early stopping
 is refused. Budget by time, EMA, progress bar, history, checkpoints and resume are the
 shared loop's.
+
+Under data-parallel training (:mod:`synthkit.training.distributed`) the Poisson sample is
+drawn once for all ranks (the same seeded generator), each rank clips the per-row
+gradients of its slice, and Opacus' ``DistributedDPOptimizer`` adds the Gaussian noise once
+(on rank 0) before the sum over ranks: the sampling rate, noise and steps, and hence the
+ε spent, are those of one process.
 """
 
 from __future__ import annotations
@@ -51,11 +57,6 @@ class DPTrainingLoop(TrainingLoop):
         super().__init__(estimator, ema_modules=ema_modules, on_epoch_end=on_epoch_end, max_time=max_time)
         if accountant not in ACCOUNTANTS:
             raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}.")
-        if self.ranks.active:
-            raise ValueError(
-                "DP-SGD under data-parallel training (torchrun) is not supported yet: the noise must be "
-                "added once for all ranks; run fit_private on one process."
-            )
         self.epsilon = float(epsilon)
         self.delta = float(delta)
         self.max_grad_norm = float(max_grad_norm)
@@ -104,7 +105,7 @@ class DPTrainingLoop(TrainingLoop):
         """Wrap the one optimizer in Opacus' ``DPOptimizer`` with an accountant (whose
         history travels in the checkpoint) and collect per-row gradients while training."""
         from opacus.accountants import create_accountant
-        from opacus.optimizers import DPOptimizer
+        from opacus.optimizers import DistributedDPOptimizer, DPOptimizer
 
         est, plan = self.est, self._plan
         if len(optimizers) != 1:
@@ -114,9 +115,14 @@ class DPTrainingLoop(TrainingLoop):
             )
         (opt_name, base_opt), = optimizers.items()
         q = plan["q"]
-        dp_opt = DPOptimizer(
+        # on N ranks Opacus' distributed optimizer adds the noise on rank 0 only, sums the
+        # ranks' clipped gradients and divides by N x the expected share: the 1-process step
+        expected = max(1, round(q * plan["n"]))
+        optimizer = DistributedDPOptimizer if self.ranks.active else DPOptimizer
+        dp_opt = optimizer(
             base_opt, noise_multiplier=plan["sigma"], max_grad_norm=self.max_grad_norm,
-            expected_batch_size=max(1, round(q * plan["n"])), loss_reduction="mean",
+            expected_batch_size=expected / self.ranks.world_size if self.ranks.active else expected,
+            loss_reduction="mean",
         )
         accountant = create_accountant(mechanism=self.accountant)
         # a resumed fit spends what an uninterrupted one does (steps before the kill count once)
@@ -142,6 +148,11 @@ class DPTrainingLoop(TrainingLoop):
             yield torch.nonzero(torch.rand(n, generator=gen) < plan["q"]).squeeze(1)
 
     def train_batch(self, x: torch.Tensor, c: torch.Tensor | None, step) -> dict:
+        """One Poisson batch (this rank's slice of it): an empty one still takes a noise step."""
+        rows = len(x)
+        x, c = self.ranks.slice(x), None if c is None else self.ranks.slice(c)
+        if self.ranks.active:  # this rank's share of the batch, for the logged means
+            step.weight = len(x) / max(rows, 1)
         self._dp_opt.zero_grad(set_to_none=True)
         self._psg.start(len(x))
         if len(x) == 0:  # an empty Poisson batch: noise only, still accounted

@@ -47,8 +47,9 @@ gradients per step, without DDP's overlap of communication and backward.
 
 Caveats: each global batch must hold at least 2 rows per rank (smaller last batches are
 skipped, as one-row batches already are on one process); a family whose loss is not a mean
-over rows (batch statistics) gets a per-rank approximation of it; DP-SGD is refused under
-distribution for now.
+over rows (batch statistics) gets a per-rank approximation of it. DP-SGD
+(:class:`synthkit.privacy.DPTrainingLoop`) adds its noise once, on rank 0, through Opacus'
+``DistributedDPOptimizer``.
 """
 
 from __future__ import annotations

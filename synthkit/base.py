@@ -274,33 +274,51 @@ class Generator(BaseEstimator):
         return idx
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X, y=None, *, resume: bool = False):
+    def fit(self, X, y=None, *, resume: bool = False, loop=None):
         """Fit the generator to rows ``X`` (optionally conditional on ``y``).
+
+        Under ``torchrun`` (or in a process group the caller initialized) every process
+        calls ``fit`` on the same data and training is data-parallel
+        (:mod:`synthkit.training.distributed`): the seed and the standardization are rank 0's.
 
         Args:
             X: array-like of shape (n_samples, n_features), finite real numbers.
             y: ``None``; 1-D class labels; or a 2-D array of continuous conditions.
             resume: continue from the latest checkpoint in ``checkpoint_dir``.
+            loop: the training loop of this fit, a factory ``loop(estimator, **kwargs) ->
+                TrainingLoop`` (a :class:`synthkit.training.TrainingLoop` subclass or a
+                ``functools.partial`` of one; default ``TrainingLoop``). Its optional
+                ``standardization(estimator, X)`` replaces the data's means and scales
+                (DP-SGD with public bounds, :func:`synthkit.privacy.fit_private`).
 
         Returns:
             self
         """
+        from synthkit.training.distributed import ranks
+        from synthkit.training.loop import TrainingLoop
+
         self._check_params()
+        r = ranks()
         # drawn once (or read back from the checkpoint on resume) before anything random
-        self.fit_seed_ = resolve_seed(self.random_state, getattr(self, "checkpoint_dir", None), resume)
+        self.fit_seed_ = r.broadcast_object(
+            resolve_seed(self.random_state, getattr(self, "checkpoint_dir", None), resume))
         X = self._validate_X(X, reset=True)
         c = self._encode_condition(y, len(X), fit=True)
         self._learn_data(X)
-        self.mean_, self.scale_ = self._standardization(X)
+        loop = TrainingLoop if loop is None else loop
+        standardization = getattr(loop, "standardization", TrainingLoop.standardization)
+        self.mean_, self.scale_ = r.broadcast_object(standardization(self, X))
         X = (X - self.mean_) / self.scale_
-        self._resume = resume
+        self._resume, self._loop = resume, loop
         start = time.perf_counter()
-        with seeded(self.fit_seed_, self._device()):
-            self.modules_ = torch.nn.ModuleDict(self._build()).to(self._device())
-            self._fit(torch.as_tensor(X, dtype=torch.float32), c)
+        try:
+            with seeded(self.fit_seed_, self._device()):
+                self.modules_ = torch.nn.ModuleDict(self._build()).to(self._device())
+                self._fit(torch.as_tensor(X, dtype=torch.float32), c)
+        finally:
+            del self._resume, self._loop
         self.modules_.eval()
         self.fit_seconds_ = time.perf_counter() - start
-        del self._resume
         return self
 
     def _sampling_labels(self, y, n: int, seed):
@@ -456,10 +474,13 @@ class Generator(BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}.")
 
     def _train(self, X: torch.Tensor, c: torch.Tensor | None, **kwargs) -> None:
-        """Run the shared training loop (:class:`synthkit.training.TrainingLoop`)."""
+        """Run the training loop of this fit (``fit(..., loop=...)``; by default the shared
+        :class:`synthkit.training.TrainingLoop`); ``kwargs`` are the family's loop options
+        (``ema_modules``, ``on_epoch_end``, ``max_time``)."""
         from synthkit.training.loop import TrainingLoop
 
-        TrainingLoop(self, **kwargs).run(X, c, resume=getattr(self, "_resume", False))
+        loop = getattr(self, "_loop", None) or TrainingLoop
+        loop(self, **kwargs).run(X, c, resume=getattr(self, "_resume", False))
 
     def _epoch_batches(self, X: torch.Tensor, perm: torch.Tensor, batch_size: int, gen: torch.Generator):
         """Row indices of each batch of one epoch, given the epoch's shuffled training rows

@@ -126,3 +126,15 @@ def test_inference_chunks_shrink_with_the_row_width():
     rows = VAE.inference_values // 4096
     assert sizes == [rows, rows, 600 - 2 * rows] * 2, sizes
     assert VAE(max_epochs=1, verbose=0).fit(X[:, :8])._inference_rows == VAE.inference_batch_size
+
+
+def test_a_loop_subclass_is_chosen_per_fit_through_the_public_seam(moons):
+    from synthkit.training import TrainingLoop
+
+    class WithRows(TrainingLoop):
+        def epoch_extras(self, X, c, state, ema):
+            return {**super().epoch_extras(X, c, state, ema), "rows": float(len(X))}
+
+    est = small(max_epochs=2).fit(moons, loop=WithRows)
+    assert [h["rows"] for h in est.history_] == [600.0, 600.0]
+    assert "rows" not in est.fit(moons).history_[0] and not hasattr(est, "_loop")  # the next fit: the default

@@ -23,6 +23,7 @@ from synthkit.base import Generator
 from synthkit.nn.conditional import ConditionalMLP
 from synthkit.nn.critic import ProjectionCritic
 from synthkit.nn.networks import build_network, check_output, spectral_normalize
+from synthkit.training.distributed import agreed
 from synthkit.training.runtime import seed_from
 
 LOSSES = ("r1", "wgan-gp", "hinge")
@@ -260,7 +261,7 @@ class GAN(Generator):
         batch = min(int(self.batch_size), len(X))
         try:
             for _ in range(int(self.n_calibration_steps)):
-                if deadline is not None and time.perf_counter() >= deadline:
+                if deadline is not None and agreed(time.perf_counter() >= deadline):
                     break
                 idx = torch.randint(0, len(X), (batch,))
                 real = X[idx].to(device)

@@ -836,7 +836,8 @@ class _LayerRun:
 def _train_with(run, X, c, ema_modules) -> None:
     from synthkit.training.loop import TrainingLoop
 
-    TrainingLoop(run, ema_modules=ema_modules).run(X, c, resume=getattr(run, "_resume", False))
+    loop = getattr(run, "_loop", None) or TrainingLoop  # the fit's loop (``fit(..., loop=...)``)
+    loop(run, ema_modules=ema_modules).run(X, c, resume=getattr(run, "_resume", False))
 
 
 def _gumbel_argmax(logits: torch.Tensor) -> torch.Tensor:

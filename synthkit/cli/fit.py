@@ -1,7 +1,15 @@
-"""``synthkit fit DOMAIN DATA --out MODEL``: fit a generator to a file and save it."""
+"""``synthkit fit DOMAIN DATA --out MODEL``: fit a generator to a file and save it.
+
+Data-parallel on N processes with ``torchrun --standalone --nproc_per_node=N -m synthkit.cli
+fit ...`` (:mod:`synthkit.training.distributed`): every process reads the data and trains its
+share of each batch; without ``--seed`` rank 0's seed is used by all (before the domain draws
+anything), and only rank 0 saves the model and prints.
+"""
 
 from synthkit.cli import parse_params
 from synthkit.registry import DOMAINS
+from synthkit.training.checkpoint import resolve_seed
+from synthkit.training.distributed import is_main, launched, ranks
 
 
 def add_parser(sub) -> None:
@@ -34,7 +42,10 @@ def run(args) -> int:
         raise ValueError("--resume needs --checkpoint-dir")
     domain = DOMAINS.get(args.domain)
     extra = {"resume": True} if args.resume else {}
+    if launched() and args.seed is None:  # one seed for every process (the checkpoint's on resume)
+        params["random_state"] = ranks().broadcast_object(resolve_seed(None, args.checkpoint_dir, args.resume))
     model = domain.fit(args.data, backbone=args.backbone, params=params, target=args.target, **extra)
-    model.save(args.out)
-    print(f"saved {type(model).__name__} to {args.out}")
+    if is_main():
+        model.save(args.out)
+        print(f"saved {type(model).__name__} to {args.out}")
     return 0

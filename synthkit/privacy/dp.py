@@ -1,7 +1,7 @@
 """Differentially private training of synthkit generators (DP-SGD with Opacus).
 
 :func:`fit_private` fits any generator that trains through the shared loop with one
-optimizer, replacing the loop by :class:`DPTrainingLoop` for that one fit. Each step
+optimizer, with :class:`DPTrainingLoop` as that fit's loop (``Generator.fit(..., loop=...)``). Each step
 draws a Poisson sample of the rows (every row joins with probability ``q = batch_size /
 n``), computes every row's own gradient (Opacus ``GradSampleHooks``), clips each to norm
 ``max_grad_norm``, adds Gaussian noise of standard deviation ``sigma * max_grad_norm`` and
@@ -58,7 +58,6 @@ References:
 from __future__ import annotations
 
 import math
-import types
 import warnings
 
 import numpy as np
@@ -141,20 +140,9 @@ def fit_private(
     if bounds is not None:
         X_fit, public = _apply_bounds(generator, X, bounds)
 
-    def private_train(self, Xt, c, **kwargs):
-        DPTrainingLoop(self, **config, **kwargs).run(Xt, c, resume=getattr(self, "_resume", False))
-
-    generator._train = types.MethodType(private_train, generator)
-    if public is not None:  # the base class must not look at the data for standardization
-        generator._standardize_mask = types.MethodType(lambda self: np.zeros(self.n_features_in_, bool), generator)
     for name in [k for k in vars(generator) if k.startswith("dp_") and k.endswith("_")]:
         delattr(generator, name)
-    try:
-        generator.fit(X_fit, y, resume=resume)
-    finally:
-        del generator._train
-        if public is not None:
-            del generator._standardize_mask
+    generator.fit(X_fit, y, resume=resume, loop=PrivateLoop(config, public is not None))
     if not hasattr(generator, "dp_epsilon_"):
         raise RuntimeError(
             f"{type(generator).__name__} does not train through the shared training loop, so DP-SGD "
@@ -173,6 +161,25 @@ def fit_private(
     else:
         generator.dp_standardization_ = "none"
     return generator
+
+
+class PrivateLoop:
+    """The loop factory ``fit_private`` hands to ``Generator.fit(..., loop=...)``: a
+    :class:`DPTrainingLoop` with the DP settings, and, when the rows were already mapped with
+    public bounds, a standardization that leaves them as they are (the data is not looked at)."""
+
+    def __init__(self, config: dict, public: bool):
+        self.config = config
+        self.public = public
+
+    def __call__(self, estimator, **kwargs) -> DPTrainingLoop:
+        return DPTrainingLoop(estimator, **self.config, **kwargs)
+
+    def standardization(self, estimator, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.public:
+            d = X.shape[1]
+            return np.zeros(d), np.ones(d)
+        return estimator._standardization(X)
 
 
 def _apply_bounds(generator, X, bounds):

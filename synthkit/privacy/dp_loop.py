@@ -1,29 +1,33 @@
 """The shared training loop with DP-SGD steps (see :mod:`synthkit.privacy.dp`).
 
-Differences from :class:`synthkit.training.TrainingLoop`: batches are Poisson samples
-(each row joins a step with probability ``q``; an empty batch still takes a noise-only
-step), the step clips every row's gradient and adds Gaussian noise (Opacus
-``DPOptimizer``) instead of clipping the batch gradient, the number of steps is fixed in
-advance (``max_epochs / q`` or ``default_steps``) so that the noise can be calibrated to
-the target ε, an accountant records the privacy spent, and early stopping is refused.
-Budget by time, EMA, progress bar, history, checkpoints and resume behave as in the
-shared loop.
+:class:`DPTrainingLoop` is the one :class:`synthkit.training.TrainingLoop` with other
+hooks, chosen for one fit through the public seam ``Generator.fit(X, y, loop=...)``:
+batches are Poisson samples (each row joins a step with probability ``q``; an empty batch
+still takes a noise-only step), the step clips every row's gradient and adds Gaussian
+noise (Opacus ``DPOptimizer``) instead of clipping the batch gradient, the number of steps
+is fixed in advance (``max_epochs / q`` or ``default_steps``) so that the noise can be
+calibrated to the target ε, an accountant records the privacy spent, and early stopping
+is refused. Budget by time, EMA, progress bar, history, checkpoints and resume are the
+shared loop's.
+
+Under data-parallel training (:mod:`synthkit.training.distributed`) the Poisson sample is
+drawn once for all ranks (the same seeded generator), each rank clips the per-row
+gradients of its slice, and Opacus' ``DistributedDPOptimizer`` adds the Gaussian noise once
+(on rank 0) before the sum over ranks: the sampling rate, noise and steps, and hence the
+ε spent, are those of one process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import time
 import warnings
 
 import numpy as np
 import torch
 
 from synthkit.privacy.per_sample import PerSampleGradients
-from synthkit.training.checkpoint import Checkpointer
-from synthkit.training.loop import TrainingLoop, _progress, fit_seed
-from synthkit.training.progress import progress_bar
+from synthkit.training.loop import TrainingLoop, _fingerprint
 
 ACCOUNTANTS = ("rdp", "prv")
 #: Rényi orders used while searching for the noise multiplier
@@ -38,12 +42,15 @@ class DPTrainingLoop(TrainingLoop):
         epsilon, delta: the target budget.
         max_grad_norm: per-row clipping norm ``C``.
         accountant: ``"rdp"`` (Rényi DP) or ``"prv"`` (privacy random variables).
-        ema_modules, on_epoch_end: as in :class:`synthkit.training.TrainingLoop`.
+        ema_modules, on_epoch_end, max_time: as in :class:`synthkit.training.TrainingLoop`.
 
     After ``run`` the estimator holds ``dp_epsilon_`` (spent), ``dp_delta_``,
     ``dp_target_epsilon_``, ``dp_noise_multiplier_``, ``dp_max_grad_norm_``,
     ``dp_sample_rate_``, ``dp_steps_`` and ``dp_accountant_``.
     """
+
+    remedy = "private training: lower learning_rate or max_grad_norm"
+    label = " (DP)"
 
     def __init__(self, estimator, *, epsilon, delta, max_grad_norm=1.0, accountant="rdp",
                  ema_modules=None, on_epoch_end=None, max_time=None):
@@ -55,7 +62,7 @@ class DPTrainingLoop(TrainingLoop):
         self.max_grad_norm = float(max_grad_norm)
         self.accountant = accountant
 
-    def plan(self, n: int) -> tuple[float, int, float]:
+    def noise_plan(self, n: int) -> tuple[float, int, float]:
         """Sampling rate ``q``, planned steps and the noise multiplier that spends the target ε."""
         from opacus.accountants.utils import get_noise_multiplier
 
@@ -73,127 +80,109 @@ class DPTrainingLoop(TrainingLoop):
             )
         return q, steps, float(sigma)
 
-    def run(self, X: torch.Tensor, c: torch.Tensor | None, *, resume: bool = False) -> None:
-        from opacus.accountants import create_accountant
-        from opacus.optimizers import DPOptimizer
-
-        est = self.est
-        if est.early_stopping:
+    # ------------------------------------------------------------------ hooks of the loop
+    def plan(self, X: torch.Tensor, gen: torch.Generator) -> dict:
+        if self.est.early_stopping:
             raise ValueError(
                 "early_stopping chooses weights by their loss on held-out real rows, which DP-SGD does not "
                 "account for; set early_stopping=False for private training."
             )
-        name = type(est).__name__
-        device = est._device()
-        seed = fit_seed(est)
-        gen = torch.Generator()
-        gen.manual_seed(seed)
-        X = X.to(device)
-        c = None if c is None else c.to(device)
         n = len(X)
-        q, total_steps, sigma = self.plan(n)
+        q, total_steps, sigma = self.noise_plan(n)
         steps_per_epoch = max(1, round(1.0 / q))
+        return {"n": n, "q": q, "sigma": sigma, "total_steps": total_steps, "steps_per_epoch": steps_per_epoch,
+                "epochs": math.ceil(total_steps / steps_per_epoch), "val_idx": None}
 
-        modules = est.modules_
-        optimizers = est._configure_optimizers()
+    def fingerprint(self, X: torch.Tensor, c: torch.Tensor | None) -> list[float]:
+        """Data, standardization, budget and noise plan: a checkpoint resumes only the same
+        private run (the accountant's history is only valid for the same ``q`` and ``sigma``)."""
+        plan = self._plan
+        budget = [self.epsilon, self.delta, self.max_grad_norm, -1.0]  # -1 marks a DP checkpoint
+        return _fingerprint(X, c, self.est, budget + [plan["q"], float(plan["total_steps"]), plan["sigma"]])
+
+    @contextlib.contextmanager
+    def session(self, optimizers: dict, state: dict, progress):
+        """Wrap the one optimizer in Opacus' ``DPOptimizer`` with an accountant (whose
+        history travels in the checkpoint) and collect per-row gradients while training."""
+        from opacus.accountants import create_accountant
+        from opacus.optimizers import DistributedDPOptimizer, DPOptimizer
+
+        est, plan = self.est, self._plan
         if len(optimizers) != 1:
             raise ValueError(
-                f"{name} trains with {len(optimizers)} optimizers ({', '.join(optimizers)}); DP-SGD here "
-                "supports one-optimizer backbones (VAE, flows, autoregressive, diffusion)."
+                f"{type(est).__name__} trains with {len(optimizers)} optimizers ({', '.join(optimizers)}); DP-SGD "
+                "here supports one-optimizer backbones (VAE, flows, autoregressive, diffusion)."
             )
         (opt_name, base_opt), = optimizers.items()
-        ema = self._averages(modules)
-        history: list[dict] = []
-        state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
-        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval,
-                            fingerprint=self._fingerprint(X, c, q, total_steps, sigma), seed=seed)
-        if resume:
-            restored = ckpt.restore(modules, optimizers, ema, gen)
-            if restored is not None:
-                state, history = restored["state"], restored["history"]
-
-        dp_opt = DPOptimizer(
-            base_opt, noise_multiplier=sigma, max_grad_norm=self.max_grad_norm,
-            expected_batch_size=max(1, round(q * n)), loss_reduction="mean",
+        q = plan["q"]
+        # on N ranks Opacus' distributed optimizer adds the noise on rank 0 only, sums the
+        # ranks' clipped gradients and divides by N x the expected share: the 1-process step
+        expected = max(1, round(q * plan["n"]))
+        optimizer = DistributedDPOptimizer if self.ranks.active else DPOptimizer
+        dp_opt = optimizer(
+            base_opt, noise_multiplier=plan["sigma"], max_grad_norm=self.max_grad_norm,
+            expected_batch_size=expected / self.ranks.world_size if self.ranks.active else expected,
+            loss_reduction="mean",
         )
         accountant = create_accountant(mechanism=self.accountant)
-        # the accountant's state travels in the checkpoint: a resumed fit spends what an
-        # uninterrupted one does (the steps taken before the kill are counted once)
+        # a resumed fit spends what an uninterrupted one does (steps before the kill count once)
         accountant.history = [tuple(h) for h in state.get("accountant_history", [])]
         dp_opt.attach_step_hook(accountant.get_optimizer_hook_fn(sample_rate=q))
-        epsilon_at = _rdp_epsilon_curve(sigma, q, self.delta) if self.accountant == "rdp" else None
+        self._accountant, self._dp_opt = accountant, dp_opt
+        self._epsilon_at = _rdp_epsilon_curve(plan["sigma"], q, self.delta) if self.accountant == "rdp" else None
         est._optimizers = {opt_name: dp_opt}
-        start = time.perf_counter() - state["elapsed"]
-        bar = progress_bar(total=math.ceil(total_steps / steps_per_epoch), initial=state["epoch"],
-                           verbose=est.verbose, desc=f"{name} (DP)")
-        out_of_time = False
         try:
-            with quiet(), PerSampleGradients(modules, name) as psg:
-                step = _PrivateStep(
-                    opt_name, dp_opt, psg,
-                    lambda: _progress(state["step"], total_steps, time.perf_counter() - start, self.max_time),
-                )
-                while state["step"] < total_steps and not out_of_time:
-                    modules.train()
-                    sums: dict[str, float] = {}
-                    n_batches = 0
-                    for _ in range(min(steps_per_epoch, total_steps - state["step"])):
-                        idx = torch.nonzero(torch.rand(n, generator=gen) < q).squeeze(1).to(device)
-                        dp_opt.zero_grad(set_to_none=True)
-                        psg.start(len(idx))
-                        if len(idx) == 0:  # an empty Poisson batch: noise only, still accounted
-                            psg.fill_missing()
-                            dp_opt.step()
-                        else:
-                            logs = est._training_step(X[idx], None if c is None else c[idx], step)
-                            n_batches += 1
-                            for k, v in logs.items():
-                                sums[k] = sums.get(k, 0.0) + float(v)
-                        state["step"] += 1
-                        if ema is not None:
-                            for k, avg in ema.items():
-                                avg.update_parameters(modules[k])
-                        if self.max_time is not None and time.perf_counter() - start >= self.max_time:
-                            out_of_time = True
-                            break
-                    extra = {} if epsilon_at is None else {"epsilon": epsilon_at(state["step"])}
-                    self._close_epoch(state, sums, n_batches, extra, history, bar, start,
-                                      remedy="private training: lower learning_rate or max_grad_norm")
-                    state["accountant_history"] = [list(h) for h in accountant.history]
-                    if ckpt.due():
-                        ckpt.save(modules, optimizers, ema, gen, state, history, None)
-                if epsilon_at is not None:  # the same RDP sum as the accountant's, without recomputing it
-                    spent = epsilon_at(state["step"])
-                else:
-                    spent = float(accountant.get_epsilon(delta=self.delta)) if state["step"] else 0.0
+            with quiet(), PerSampleGradients(est.modules_, type(est).__name__) as psg:
+                self._psg = psg
+                yield _PrivateStep(opt_name, dp_opt, psg, progress)
         finally:
-            bar.close()
             est._optimizers = optimizers
-            for p in modules.parameters():
+            for p in est.modules_.parameters():
                 p.grad = None
+            self._psg = None
 
-        state["accountant_history"] = [list(h) for h in accountant.history]
-        self._finish(ckpt, optimizers, ema, gen, state, history, None)
+    def batches(self, X: torch.Tensor, gen: torch.Generator):
+        """Poisson samples: every row joins each step with probability ``q``."""
+        plan, n = self._plan, len(X)
+        for _ in range(min(plan["steps_per_epoch"], plan["total_steps"] - self._state["step"])):
+            yield torch.nonzero(torch.rand(n, generator=gen) < plan["q"]).squeeze(1)
+
+    def train_batch(self, x: torch.Tensor, c: torch.Tensor | None, step) -> dict:
+        """One Poisson batch (this rank's slice of it): an empty one still takes a noise step."""
+        rows = len(x)
+        x, c = self.ranks.slice(x), None if c is None else self.ranks.slice(c)
+        if self.ranks.active:  # this rank's share of the batch, for the logged means
+            step.weight = len(x) / max(rows, 1)
+        self._dp_opt.zero_grad(set_to_none=True)
+        self._psg.start(len(x))
+        if len(x) == 0:  # an empty Poisson batch: noise only, still accounted
+            self._psg.fill_missing()
+            self._dp_opt.step()
+            return {}
+        return self.est._training_step(x, c, step)
+
+    def epoch_extras(self, X, c, state: dict, ema) -> dict:
+        state["accountant_history"] = [list(h) for h in self._accountant.history]
+        return {} if self._epsilon_at is None else {"epsilon": self._epsilon_at(state["step"])}
+
+    def stop(self, state: dict) -> bool:
+        return state["step"] >= self._plan["total_steps"]
+
+    def finish(self, state: dict) -> None:
+        est, plan = self.est, self._plan
+        if self._epsilon_at is not None:  # the same RDP sum as the accountant's, without recomputing it
+            spent = self._epsilon_at(state["step"])
+        else:
+            with quiet():
+                spent = float(self._accountant.get_epsilon(delta=self.delta)) if state["step"] else 0.0
         est.dp_epsilon_ = spent
         est.dp_delta_ = self.delta
         est.dp_target_epsilon_ = self.epsilon
-        est.dp_noise_multiplier_ = sigma
+        est.dp_noise_multiplier_ = plan["sigma"]
         est.dp_max_grad_norm_ = self.max_grad_norm
-        est.dp_sample_rate_ = q
+        est.dp_sample_rate_ = plan["q"]
         est.dp_steps_ = int(state["step"])
         est.dp_accountant_ = self.accountant
-
-    def _fingerprint(self, X: torch.Tensor, c: torch.Tensor | None, q: float, steps: int, sigma: float) -> list[float]:
-        """Data, standardization, budget and noise plan: a checkpoint resumes only the same
-        private run (the accountant's history is only valid for the same ``q`` and ``sigma``)."""
-        est = self.est
-        parts = [float(len(X)), float(X.shape[1]), float(X.double().sum()), float((X.double() ** 2).sum())]
-        parts += list(getattr(est, "mean_", [])) + list(getattr(est, "scale_", []))
-        parts += [self.epsilon, self.delta, self.max_grad_norm, -1.0]  # -1 marks a DP checkpoint
-        parts += [q, float(steps), sigma]
-        if c is not None:
-            parts += [float(c.shape[1]), float(c.double().sum())]
-        return [round(p, 4) for p in np.asarray(parts, dtype=float).tolist()]
 
 
 class _PrivateStep:
@@ -204,6 +193,7 @@ class _PrivateStep:
     """
 
     def __init__(self, name: str, optimizer, per_sample: PerSampleGradients, progress):
+        self.weight = 1.0  # the whole batch is this process's (no data-parallel ranks)
         self.name = name
         self.optimizer = optimizer
         self.per_sample = per_sample

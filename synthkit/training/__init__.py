@@ -1,4 +1,4 @@
-"""The shared training loop, device choice and seeding."""
+"""The shared training loop (one template with hooks), device choice, seeding and data-parallel ranks."""
 
 from synthkit.training.loop import TrainingLoop
 from synthkit.training.runtime import resolve_device, seeded

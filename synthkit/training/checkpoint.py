@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from synthkit.training.distributed import Ranks
 from synthkit.training.runtime import seed_from
 
 FILENAME = "checkpoint.pt"
@@ -80,13 +81,22 @@ def warn_if_missing(directory) -> bool:
 
 
 class Checkpointer:
-    """Save every ``interval`` seconds into ``directory`` (no-op when it is ``None``)."""
+    """Save every ``interval`` seconds into ``directory`` (no-op when it is ``None``).
 
-    def __init__(self, directory, interval: float, *, fingerprint: list[float], seed: int):
+    Under data-parallel training every rank calls :meth:`save` (the decision is rank 0's,
+    see :class:`synthkit.training.TrainingLoop`): the ranks' RNG states are gathered and
+    only rank 0 writes; every rank restores from the same file (a folder all can read).
+    """
+
+    def __init__(self, directory, interval: float, *, fingerprint: list[float], seed: int,
+                 ranks: Ranks | None = None):
         self.directory = None if directory is None else Path(directory)
         self.interval = float(interval)
         self.fingerprint = fingerprint
         self.seed = int(seed)
+        self.ranks = ranks if ranks is not None else Ranks(1, 0)
+        #: whether :meth:`restore` set this rank's own RNG state (a run on as many ranks)
+        self.restored_rank_rng = False
         self._last = time.perf_counter()
 
     @property
@@ -98,6 +108,10 @@ class Checkpointer:
 
     def save(self, modules, optimizers, ema, gen, state, history, best_weights) -> None:
         if self.directory is None:
+            return
+        rank_rng = self.ranks.gather_rng()
+        self._last = time.perf_counter()
+        if not self.ranks.is_main:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         payload = {
@@ -112,6 +126,7 @@ class Checkpointer:
             "state": dict(state),
             "history": history,
             "best_weights": best_weights,
+            "rank_rng": rank_rng,
         }
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".checkpoint-", suffix=".tmp")
         os.close(fd)
@@ -153,5 +168,10 @@ class Checkpointer:
             for k, a in ema.items():
                 a.load_state_dict(payload["ema"][k])
         gen.set_state(payload["data_rng"])
-        torch.set_rng_state(payload["torch_rng"])
+        rank_rng = payload.get("rank_rng")
+        if self.ranks.active and rank_rng is not None and len(rank_rng) == self.ranks.world_size:
+            torch.set_rng_state(rank_rng[self.ranks.rank])
+            self.restored_rank_rng = True
+        else:  # one process, or another number of ranks (which then fork their noise afresh)
+            torch.set_rng_state(payload["torch_rng"])
         return payload

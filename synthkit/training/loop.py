@@ -3,13 +3,42 @@
 The loop owns what is the same for every family: the budget (epochs and wall-clock
 seconds), shuffling and batching, a progress bar, the validation split and early
 stopping, gradient clipping, an exponential moving average (EMA) of the weights,
-periodic checkpoints and resume, and the loss history. The family owns only its
+periodic checkpoints and resume, the loss history, and data-parallel training over
+``torch.distributed`` (:mod:`synthkit.training.distributed`). The family owns only its
 objective, through ``estimator._training_step(x, c, step)``, where ``step(loss, name)``
 back-propagates ``loss`` and applies optimizer ``name``.
+
+:meth:`TrainingLoop.run` is a template method; a variant of training (DP-SGD in
+:class:`synthkit.privacy.DPTrainingLoop`) subclasses the loop and overrides its hooks:
+
+``plan(X, gen)``
+    the budget: rows trained on, batch size, epochs and steps, anything planned before
+    training (DP: the sampling rate and the noise multiplier);
+``fingerprint(X, c)``
+    what a checkpoint must match to be resumed;
+``session(optimizers, state, progress)``
+    a context manager around training that yields the ``step`` callable handed to
+    ``_training_step`` (DP: wraps the optimizer in Opacus' ``DPOptimizer``);
+``batches(X, gen)``
+    the row indices of each (global) batch of one epoch;
+``train_batch(x, c, step)``
+    one batch: its logs, or ``None`` when no step was taken;
+``epoch_extras(X, c, state, ema)``
+    numbers recorded with each epoch (the validation loss; DP: ε spent so far);
+``stop(state)``
+    whether training is over before the next epoch;
+``finish(state)``
+    records on the estimator after training.
+
+A loop is chosen per fit through the public seam ``Generator.fit(X, y, loop=factory)``:
+``factory(estimator, **family_kwargs)`` returns the loop (a subclass of this class, or a
+``functools.partial`` of one), so a family's own keywords (``ema_modules``,
+``on_epoch_end``, ``max_time``) reach whichever loop runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -19,7 +48,11 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from synthkit.training.checkpoint import Checkpointer, resolve_seed
+from synthkit.training.distributed import ranks
 from synthkit.training.progress import progress_bar
+from synthkit.training.step import Step
+
+__all__ = ["Step", "TrainingLoop", "fit_seed"]
 
 
 class TrainingLoop:
@@ -34,11 +67,149 @@ class TrainingLoop:
             family that spends part of its budget after the loop passes the rest here.
     """
 
+    #: what the divergence error suggests
+    remedy = "lower learning_rate or enable grad_clip"
+    #: appended to the progress bar's label
+    label = ""
+
     def __init__(self, estimator, *, ema_modules=None, on_epoch_end=None, max_time=None):
         self.est = estimator
         self.ema_modules = list(ema_modules) if ema_modules is not None else list(estimator.modules_)
         self.on_epoch_end = on_epoch_end
         self.max_time = estimator.max_time if max_time is None else max_time
+        self.ranks = ranks()
+
+    @staticmethod
+    def standardization(estimator, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``(mean, scale)`` ``Generator.fit`` maps rows with before training (a loop
+        factory may override it, e.g. with public bounds): the estimator's own by default."""
+        return estimator._standardization(X)
+
+    # ------------------------------------------------------------------ hooks
+    def plan(self, X: torch.Tensor, gen: torch.Generator) -> dict:
+        """The budget: the training and validation rows, batch size, epochs and total steps."""
+        est = self.est
+        train_idx, val_idx = self._split(len(X), gen)
+        batch_size = min(int(est.batch_size), len(train_idx))
+        steps_per_epoch = math.ceil(len(train_idx) / batch_size)
+        epochs = self._max_epochs(steps_per_epoch)
+        return {"train_idx": train_idx, "val_idx": val_idx, "batch_size": batch_size, "epochs": epochs,
+                "total_steps": None if epochs is None else epochs * steps_per_epoch}
+
+    def fingerprint(self, X: torch.Tensor, c: torch.Tensor | None) -> list[float]:
+        return _fingerprint(X, c, self.est)
+
+    @contextlib.contextmanager
+    def session(self, optimizers: dict, state: dict, progress):
+        """Yield the ``step`` callable of this fit (clipping, and gradients averaged over ranks)."""
+        yield Step(optimizers, self.est.grad_clip, progress, ranks=self.ranks)
+
+    def batches(self, X: torch.Tensor, gen: torch.Generator):
+        """One epoch's batches: a fresh permutation of the training rows, cut by the family."""
+        train_idx = self._plan["train_idx"]
+        perm = train_idx[torch.randperm(len(train_idx), generator=gen)]
+        return self.est._epoch_batches(X, perm, self._plan["batch_size"], gen)
+
+    def train_batch(self, x: torch.Tensor, c: torch.Tensor | None, step) -> dict | None:
+        if len(x) < 2 * self.ranks.world_size:  # a single-row batch breaks batch statistics
+            return None
+        rows = len(x)
+        x, c = self.ranks.slice(x), None if c is None else self.ranks.slice(c)
+        step.weight = len(x) / rows  # this rank's share of the global batch
+        return self.est._training_step(x, c, step)
+
+    def epoch_extras(self, X, c, state: dict, ema) -> dict:
+        """The validation loss, and early stopping's bookkeeping (``state["best"]`` etc.)."""
+        est, val_idx = self.est, self._plan["val_idx"]
+        if val_idx is None:
+            return {}
+        val_idx = val_idx.to(X.device)
+        val = self._validate(X[val_idx], None if c is None else c[val_idx], ema)
+        if self.ranks.first(self._progress() < est._stopping_warmup):  # rank 0's clock decides
+            pass  # the objective is still changing (e.g. KL warm-up): not comparable yet
+        elif val < state["best"] - 1e-6:
+            state["best"], state["bad_epochs"] = val, 0
+            self.best_weights = _copy_state(est.modules_, ema)
+        else:
+            state["bad_epochs"] += 1
+        return {"val_loss": val}
+
+    def stop(self, state: dict) -> bool:
+        epochs = self._plan["epochs"]
+        if epochs is not None and state["epoch"] >= epochs:
+            return True
+        return self._plan["val_idx"] is not None and state["bad_epochs"] >= self.est.n_iter_no_change
+
+    def finish(self, state: dict) -> None:
+        """Records on the estimator after training (nothing beyond the history here)."""
+
+    # ------------------------------------------------------------------ the template
+    def run(self, X: torch.Tensor, c: torch.Tensor | None, *, resume: bool = False) -> None:
+        est, r = self.est, self.ranks
+        device = est._device()
+        seed = fit_seed(est)
+        gen = torch.Generator()
+        gen.manual_seed(seed)
+        X = X.to(device)
+        c = None if c is None else c.to(device)
+        self._plan = plan = self.plan(X, gen)
+        modules = est.modules_
+        r.broadcast_modules(modules)
+        optimizers = est._configure_optimizers()
+        est._optimizers = optimizers
+        ema = self._averages(modules)
+        history: list[dict] = []
+        state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
+        self.best_weights = None
+        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=self.fingerprint(X, c),
+                            seed=seed, ranks=r)
+        if resume:
+            restored = ckpt.restore(modules, optimizers, ema, gen)
+            if restored is not None:
+                state, history = restored["state"], restored["history"]
+                self.best_weights = restored.get("best_weights")
+        self._state = state
+        if not (resume and ckpt.restored_rank_rng):
+            r.fork_noise(seed)  # each rank draws its own in-step noise (a no-op on one process)
+        start = time.perf_counter() - state["elapsed"]
+        self._progress = lambda: _progress(state["step"], plan["total_steps"], time.perf_counter() - start,
+                                           self.max_time)
+        out_of_time = False
+        bar = progress_bar(total=plan["epochs"], initial=state["epoch"], verbose=est.verbose if r.is_main else 0,
+                           desc=type(est).__name__ + self.label)
+        try:
+            with self.session(optimizers, state, self._progress) as step:
+                while not self.stop(state):
+                    modules.train()
+                    sums: dict[str, float] = {}
+                    n_batches = 0
+                    for idx in self.batches(X, gen):
+                        idx = idx.to(device)
+                        logs = self.train_batch(X[idx], None if c is None else c[idx], step)
+                        if logs is None:
+                            continue
+                        state["step"] += 1
+                        if ema is not None:
+                            for name, avg in ema.items():
+                                avg.update_parameters(modules[name])
+                        if logs:
+                            n_batches += 1
+                            for k, v in logs.items():
+                                sums[k] = sums.get(k, 0.0) + float(v) * step.weight
+                        if self.max_time is not None and r.any(time.perf_counter() - start >= self.max_time):
+                            out_of_time = True
+                            break
+                    sums, n_batches = r.mean_logs(sums, n_batches)
+                    extra = self.epoch_extras(X, c, state, ema)
+                    self._close_epoch(state, sums, n_batches, extra, history, bar, start)
+                    if r.first(ckpt.due()):
+                        ckpt.save(modules, optimizers, ema, gen, state, history, self.best_weights)
+                    if out_of_time:
+                        break
+        finally:
+            bar.close()
+        self._finish(ckpt, optimizers, ema, gen, state, history, self.best_weights)
+        self.finish(state)
 
     # ------------------------------------------------------------------ budget
     def _max_epochs(self, steps_per_epoch: int) -> int | None:
@@ -62,90 +233,7 @@ class TrainingLoop:
         perm = torch.randperm(n, generator=gen)
         return perm[n_val:], perm[:n_val]
 
-    # ------------------------------------------------------------------ run
-    def run(self, X: torch.Tensor, c: torch.Tensor | None, *, resume: bool = False) -> None:
-        est = self.est
-        device = est._device()
-        seed = fit_seed(est)
-        gen = torch.Generator()
-        gen.manual_seed(seed)
-
-        train_idx, val_idx = self._split(len(X), gen)
-        X = X.to(device)
-        c = None if c is None else c.to(device)
-        n_train = len(train_idx)
-        batch_size = min(int(est.batch_size), n_train)
-        steps_per_epoch = math.ceil(n_train / batch_size)
-        max_epochs = self._max_epochs(steps_per_epoch)
-
-        modules = est.modules_
-        optimizers = est._configure_optimizers()
-        est._optimizers = optimizers
-        ema = self._averages(modules)
-
-        history: list[dict] = []
-        state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
-        best_weights = None
-        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=_fingerprint(X, c, est),
-                            seed=seed)
-        if resume:
-            restored = ckpt.restore(modules, optimizers, ema, gen)
-            if restored is not None:
-                state, history = restored["state"], restored["history"]
-                best_weights = restored.get("best_weights")
-
-        start = time.perf_counter() - state["elapsed"]
-        total_steps = None if max_epochs is None else max_epochs * steps_per_epoch
-        step = Step(optimizers, est.grad_clip, lambda: _progress(state["step"], total_steps,
-                                                                time.perf_counter() - start, self.max_time))
-        out_of_time = False
-        bar = progress_bar(total=max_epochs, initial=state["epoch"], verbose=est.verbose, desc=type(est).__name__)
-        try:
-            while max_epochs is None or state["epoch"] < max_epochs:
-                modules.train()
-                perm = train_idx[torch.randperm(n_train, generator=gen)]
-                sums: dict[str, float] = {}
-                n_batches = 0
-                for idx in est._epoch_batches(X, perm, batch_size, gen):
-                    idx = idx.to(device)
-                    if len(idx) < 2:  # a single-row batch breaks batch statistics
-                        continue
-                    logs = est._training_step(X[idx], None if c is None else c[idx], step)
-                    state["step"] += 1
-                    n_batches += 1
-                    if ema is not None:
-                        for name, avg in ema.items():
-                            avg.update_parameters(modules[name])
-                    for k, v in logs.items():
-                        sums[k] = sums.get(k, 0.0) + float(v)
-                    if self.max_time is not None and time.perf_counter() - start >= self.max_time:
-                        out_of_time = True
-                        break
-                extra = {}
-                if val_idx is not None:
-                    val = self._validate(X[val_idx.to(device)], None if c is None else c[val_idx.to(device)], ema)
-                    extra["val_loss"] = val
-                    if step.progress < est._stopping_warmup:
-                        pass  # the objective is still changing (e.g. KL warm-up): not comparable yet
-                    elif val < state["best"] - 1e-6:
-                        state["best"], state["bad_epochs"] = val, 0
-                        best_weights = _copy_state(modules, ema)
-                    else:
-                        state["bad_epochs"] += 1
-                self._close_epoch(state, sums, n_batches, extra, history, bar, start,
-                                  remedy="lower learning_rate or enable grad_clip")
-                if ckpt.due():
-                    ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
-                if out_of_time:
-                    break
-                if val_idx is not None and state["bad_epochs"] >= est.n_iter_no_change:
-                    break
-        finally:
-            bar.close()
-
-        self._finish(ckpt, optimizers, ema, gen, state, history, best_weights)
-
-    # ------------------------------------------------------------------ shared by the loops
+    # ------------------------------------------------------------------ parts of the template
     def _averages(self, modules) -> dict | None:
         """EMA copies of ``ema_modules`` (``None`` without ``ema_decay``)."""
         decay = self.est._ema_decay
@@ -153,7 +241,7 @@ class TrainingLoop:
             return None
         return {name: AveragedModel(modules[name], multi_avg_fn=get_ema_multi_avg_fn(decay)) for name in self.ema_modules}
 
-    def _close_epoch(self, state, sums, n_batches, extra, history, bar, start, *, remedy: str) -> dict:
+    def _close_epoch(self, state, sums, n_batches, extra, history, bar, start) -> dict:
         """Count the epoch, record its mean logs, ``extra`` and the callback's numbers, show
         them, and raise if any is not finite (``remedy`` says what to try)."""
         state["epoch"] += 1
@@ -169,7 +257,7 @@ class TrainingLoop:
         bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds")})
         if not all(math.isfinite(v) for v in record.values()):
             raise FloatingPointError(
-                f"{type(self.est).__name__}: training diverged at epoch {state['epoch']} ({record}); {remedy}."
+                f"{type(self.est).__name__}: training diverged at epoch {state['epoch']} ({record}); {self.remedy}."
             )
         return record
 
@@ -187,9 +275,13 @@ class TrainingLoop:
         est.history_ = history
         est.n_epochs_ = state["epoch"]
         est.n_steps_ = state["step"]
+        self.ranks.broadcast_modules(modules, buffers_only=True)  # what each rank adapted itself: rank 0's
+        self.ranks.join_noise(int(state["step"]))  # what the family does after the loop agrees again
 
     @torch.no_grad()
     def _validate(self, X, c, ema) -> float:
+        """Mean validation loss of the kept (averaged) weights; each rank scores its share of
+        the rows and the sums are all-reduced, so every rank gets the same number."""
         est = self.est
         modules = est.modules_
         saved = None
@@ -198,41 +290,16 @@ class TrainingLoop:
             for name, avg in ema.items():
                 modules[name].load_state_dict(avg.module.state_dict())
         modules.eval()
-        losses = []
+        X, c = self.ranks.slice(X), None if c is None else self.ranks.slice(c)
+        losses = [torch.zeros(0)]
         step = est._inference_rows
         for lo in range(0, len(X), step):
             cb = None if c is None else c[lo : lo + step]
-            losses.append(est._validation_loss(X[lo : lo + step], cb))
+            losses.append(est._validation_loss(X[lo : lo + step], cb).cpu())
         if saved is not None:
             modules.load_state_dict(saved)
         modules.train()
-        return float(torch.cat(losses).mean())
-
-
-class Step:
-    """``step(loss, name="model")``: back-propagate, clip and apply optimizer ``name``.
-
-    ``step.progress`` is the fraction of the training budget used so far (by steps or by
-    the clock, whichever is further along), for annealing schedules such as KL warm-up.
-    """
-
-    def __init__(self, optimizers: dict, grad_clip, progress):
-        self.optimizers = optimizers
-        self.grad_clip = grad_clip
-        self._progress = progress
-        self._params = {k: [p for g in o.param_groups for p in g["params"]] for k, o in optimizers.items()}
-
-    @property
-    def progress(self) -> float:
-        return self._progress()
-
-    def __call__(self, loss: torch.Tensor, name: str = "model") -> None:
-        opt = self.optimizers[name]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self._params[name], self.grad_clip)
-        opt.step()
+        return self.ranks.mean_of_rows(torch.cat(losses))
 
 
 def fit_seed(est) -> int:
@@ -258,13 +325,15 @@ def _copy_state(modules: torch.nn.Module, ema) -> dict:
     return state
 
 
-def _fingerprint(X: torch.Tensor, c: torch.Tensor | None, est) -> list[float]:
+def _fingerprint(X: torch.Tensor, c: torch.Tensor | None, est, extra=()) -> list[float]:
     """A cheap summary of the training data, so a checkpoint is resumed only on the same data.
 
-    ``X`` is already standardized, so the standardization's means and scales join it.
+    ``X`` is already standardized, so the standardization's means and scales join it;
+    ``extra`` numbers (a DP budget) come before the conditions'.
     """
     parts = [float(len(X)), float(X.shape[1]), float(X.double().sum()), float((X.double() ** 2).sum())]
     parts += list(getattr(est, "mean_", [])) + list(getattr(est, "scale_", []))
+    parts += list(extra)
     if c is not None:
         parts += [float(c.shape[1]), float(c.double().sum())]
-    return [round(p, 4) for p in np.asarray(parts).tolist()]
+    return [round(p, 4) for p in np.asarray(parts, dtype=float).tolist()]

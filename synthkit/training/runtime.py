@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import zlib
 
 import numpy as np
@@ -12,13 +13,18 @@ import torch
 def resolve_device(device) -> torch.device:
     """Map ``"auto"`` to CUDA when it is available, else CPU; pass others through.
 
+    Under ``torchrun`` (``LOCAL_RANK`` set) ``"auto"`` is ``cuda:LOCAL_RANK``: one GPU per process.
+
     Raises:
         ValueError: an unknown device string, or CUDA asked for on a machine without it.
     """
     if isinstance(device, torch.device):
         return device
     if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        local = os.environ.get("LOCAL_RANK")
+        return torch.device("cuda", int(local)) if local is not None else torch.device("cuda")
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as err:

@@ -24,6 +24,7 @@ from synthkit.backbones.diffusion.schedule import SCHEDULES, NoiseSchedule
 from synthkit.base import Generator
 from synthkit.nn.denoiser import MLPDenoiser
 from synthkit.nn.networks import build_network, check_output
+from synthkit.training.distributed import agreed
 
 PREDICTIONS = ("epsilon", "v")
 SAMPLERS = ("ddpm", "ddim")
@@ -413,7 +414,7 @@ class DDPM(Generator):
                 err, z = (v.reshape(len(grid), n) for v in self._denoise(x0.repeat(len(grid), 1), cr, t))
             errs.append(err)
             zs.append(z)
-            if deadline is not None and time.perf_counter() > deadline:
+            if deadline is not None and agreed(time.perf_counter() > deadline):
                 break
         err, z = torch.cat(errs, 1), torch.cat(zs, 1)
         d = X.shape[1]

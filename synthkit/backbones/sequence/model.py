@@ -129,7 +129,7 @@ class SequenceModel(Generator):
         self._store_params(locals())
 
     # ------------------------------------------------------------------ data
-    def fit(self, X, y=None, *, vocab_size=None, resume: bool = False):
+    def fit(self, X, y=None, *, vocab_size=None, resume: bool = False, loop=None):
         """Fit to token sequences ``X`` (n, L), optionally conditional on ``y``.
 
         Args:
@@ -137,10 +137,11 @@ class SequenceModel(Generator):
             y: ``None``; 1-D class labels; or a 2-D array of continuous conditions.
             vocab_size: size of the vocabulary (pad included) if larger than ``X.max() + 1``.
             resume: continue from the latest checkpoint in ``checkpoint_dir``.
+            loop: the training loop factory of this fit (see :meth:`synthkit.Generator.fit`).
         """
         self._vocab_size = vocab_size
         try:
-            return super().fit(X, y, resume=resume)
+            return super().fit(X, y, resume=resume, loop=loop)
         finally:
             del self._vocab_size
 

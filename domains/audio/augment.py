@@ -57,7 +57,8 @@ def evaluate_augmentation(train: AudioClips, test: AudioClips, synthesizer=None,
         synthetic_ratio: synthetic clips per real training clip, in every class (the
             synthetic set has the real set's class balance).
         perturbations: the waveform perturbations of ``"perturbations"`` and ``"all"``
-            (default :func:`~synthkit.domains.audio.perturb.default_perturbations`).
+            (default :func:`~synthkit.domains.audio.perturb.default_perturbations` for the
+            clips' length).
         seeds: one run per seed; spreads are the standard deviation over runs.
         reference: the method the ``_gain`` columns are measured against (if run).
 
@@ -93,7 +94,8 @@ def evaluate_augmentation(train: AudioClips, test: AudioClips, synthesizer=None,
     base = LogMelCNNClassifier(train.sample_rate) if classifier is None else classifier
     if not isinstance(base, LogMelCNNClassifier):
         raise ValueError(f"classifier must be a LogMelCNNClassifier, got {type(base).__name__}.")
-    perturbations = default_perturbations() if perturbations is None else list(perturbations)
+    seconds = train.to_array().shape[1] / train.sample_rate
+    perturbations = default_perturbations(seconds) if perturbations is None else list(perturbations)
     synthesizer = _fitted(synthesizer, train, seeds[0]) if USES_SYNTHETIC & set(methods) else None
 
     x_train = train.to_array()

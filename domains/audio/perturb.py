@@ -211,9 +211,12 @@ def pitch_shift(x: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray
     return out
 
 
-def default_perturbations() -> list[Perturbation]:
-    """Each of the four at ``p = 0.5``: ±0.1 s shift, 10-30 dB SNR, ±1-2 semitones, speed 0.9 / 1.1."""
-    return [TimeShift(), AddNoise(), PitchShift(), SpeedPerturb()]
+def default_perturbations(clip_seconds: float = 1.0) -> list[Perturbation]:
+    """Each of the four at ``p = 0.5``: a shift of up to a tenth of the clip (±0.1 s of a
+    1-second clip), 10-30 dB SNR, ±1-2 semitones, speed 0.9 / 1.1."""
+    if not float(clip_seconds) > 0:
+        raise ValueError(f"clip_seconds must be positive, got {clip_seconds!r}.")
+    return [TimeShift(max_shift=0.1 * float(clip_seconds)), AddNoise(), PitchShift(), SpeedPerturb()]
 
 
 def perturb(clips, perturbations, sample_rate: int, random_state=None) -> np.ndarray:

@@ -11,6 +11,10 @@ mean-spectrum LSD, modified inception score and AM score (beside the real holdou
 (beside real-vs-real), the copying share (beside its no-copying value), plus fit seconds,
 clips per second, and the representation's reconstruct ceiling (LSD).
 
+Vocoders: the held-out clips through the synthesizer's log-mel and back, by Griffin-Lim and by
+the learned :class:`~synthkit.domains.audio.vocoder.MelVocoder` (trained on the training clips
+for ``--vocoder-epochs``): log-spectral distance and multi-resolution STFT distance.
+
 Augmentation (:func:`synthkit.domains.audio.evaluate_augmentation`): word-like clips by a fixed
 set of speakers (``make_words(n_speakers=...)``); the classifier (a small log-mel CNN) trains on
 the clips of ``--train-speakers`` speakers only (a few clips per class) and is tested on the
@@ -30,7 +34,7 @@ Every fit is capped at ``--max-time`` seconds and, with ``--max-epochs``, at tha
 
 Usage:
     python benchmarks/audio.py [--quick] [--max-time 600] [--max-epochs N] [--backbones diffusion vae ...]
-                               [--skip-generation] [--skip-augmentation] [--skip-anomaly]
+                               [--skip-generation] [--skip-vocoder] [--skip-augmentation] [--skip-anomaly]
 """
 
 from __future__ import annotations
@@ -72,6 +76,32 @@ def generation(args) -> list[dict]:
         if len(rows) == 1:
             print("| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]))
         print(_row(rows[-1]), flush=True)
+    return rows
+
+
+def vocoders(args) -> list[dict]:
+    """Griffin-Lim against the learned vocoder: held-out word clips through the synthesizer's log-mel and back."""
+    from synthkit.domains.audio import LogMel, make_words
+    from synthkit.domains.audio.cli import ADAPTER
+    from synthkit.domains.audio.metrics import spectral_distances
+    from synthkit.domains.audio.synthesizer import mel_defaults
+    from synthkit.domains.audio.vocoder import MelVocoder
+
+    words = make_words(args.n_clips, n_classes=args.n_classes, duration=args.seconds, sample_rate=args.sample_rate,
+                       random_state=0)
+    train, holdout = ADAPTER.split(words, seed=0, target="label")
+    mel = LogMel(sample_rate=args.sample_rate, **mel_defaults(args.sample_rate)).fit(train)
+    lsd = {"n_fft": mel.n_fft // 2}
+    rows = [{"vocoder": "Griffin-Lim (32 iterations)", **spectral_distances(holdout.clips, mel.decode(mel.encode(holdout.clips)), **lsd),
+             "fit_s": 0.0}]
+    start = time.perf_counter()
+    learned = MelVocoder(mel, max_epochs=args.vocoder_epochs, random_state=0, verbose=1).fit(train)
+    rows.append({"vocoder": f"MelVocoder ({args.vocoder_epochs} epochs)",
+                 **spectral_distances(holdout.clips, learned.reconstruct(holdout.clips), **lsd),
+                 "fit_s": time.perf_counter() - start})
+    print("| vocoder | LSD dB | MR-STFT | fit s |\n|---|---|---|---|")
+    for row in rows:
+        print(_row(row), flush=True)
     return rows
 
 
@@ -161,7 +191,9 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="augmentation runs")
     p.add_argument("--train-speakers", type=int, default=2, help="augmentation: speakers of the training clips")
     p.add_argument("--classifier-epochs", type=int, default=30, help="augmentation: epochs of the CNN classifier")
+    p.add_argument("--vocoder-epochs", type=int, default=200, help="epochs of the learned vocoder")
     p.add_argument("--skip-generation", action="store_true")
+    p.add_argument("--skip-vocoder", action="store_true")
     p.add_argument("--skip-augmentation", action="store_true")
     p.add_argument("--skip-anomaly", action="store_true")
     p.add_argument("--threads", type=int, default=1, help="torch threads (tiny networks run fastest on one)")
@@ -179,6 +211,9 @@ def main(argv=None) -> int:
     if not args.skip_generation:
         print("## generation")
         generation(args)
+    if not args.skip_vocoder:
+        print("## vocoders (held-out clips through log-mel and back)")
+        vocoders(args)
     if not args.skip_augmentation:
         print("## augmentation (unseen speakers)")
         augmentation(args)

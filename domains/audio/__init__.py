@@ -18,10 +18,13 @@ Modules: ``io`` (:func:`load_audio`, :func:`write_wav`; soundfile, not FFmpeg),
 ``resample``, ``base`` (:class:`Representation`), ``mel`` (:class:`LogMel`, inverted by
 Griffin-Lim), ``mulaw`` (:class:`MuLaw` tokens), ``representations`` (the registry),
 ``metrics`` (spectral distances), ``networks`` (the ``"wavenet"`` sequence cell),
-``synthesizer`` (:class:`AudioSynthesizer`), ``anomaly`` (:class:`AnomalousSoundDetector`, DCASE AUC / pAUC), ``cli`` (the ``synthkit`` domain adapter),
-``perturb`` (waveform perturbations), ``classifier`` (:class:`LogMelCNNClassifier`, SpecAugment) and ``augment``
-(:func:`evaluate_augmentation`: with and without synthetic clips, on real held-out clips),
-``folders``, ``evaluation``, ``quality`` (mIS, AM score, NDB/K, copying share) and ``report`` (what ``synthkit evaluate`` scores and writes), ``datasets`` with ``words`` and ``machines``
+``synthesizer`` (:class:`AudioSynthesizer`), ``anomaly`` (:class:`AnomalousSoundDetector`,
+DCASE AUC / pAUC), ``cli`` (the ``synthkit`` domain adapter), ``vocoder`` (:class:`MelVocoder`,
+a learned log-mel inversion), ``perturb`` (waveform perturbations), ``classifier``
+(:class:`LogMelCNNClassifier`, SpecAugment) and ``augment`` (:func:`evaluate_augmentation`:
+with and without synthetic clips, scored on real held-out clips), ``folders``, ``evaluation``,
+``quality`` (mIS, AM score, NDB/K, copying share) and ``report`` (what ``synthkit evaluate``
+scores and writes), ``datasets`` with ``words`` and ``machines``
 (procedural data), ``dsp`` (numpy STFT blocks), ``deps`` (the guarded imports).
 torchaudio and soundfile come with ``pip install 'synthkit[audio]'``; they are imported
 only when used, so the data sets need numpy alone.
@@ -40,6 +43,7 @@ from synthkit.domains.audio.mulaw import MuLaw
 from synthkit.domains.audio.perturb import AddNoise, PitchShift, SpeedPerturb, TimeShift
 from synthkit.domains.audio.quality import am_score, copying_share, modified_inception_score, ndb_k
 from synthkit.domains.audio.synthesizer import AudioSynthesizer
+from synthkit.domains.audio.vocoder import MelVocoder
 from synthkit.domains.audio.representations import (
     get_representation,
     list_representations,
@@ -48,7 +52,7 @@ from synthkit.domains.audio.representations import (
 
 __all__ = [
     "FAULTS", "AddNoise", "AnomalousSoundDetector", "AudioClips", "AudioSynthesizer", "auc_pauc", "LogMel",
-    "LogMelCNNClassifier", "MuLaw", "PitchShift", "Representation", "SpeedPerturb", "TimeShift", "am_score",
+    "LogMelCNNClassifier", "MelVocoder", "MuLaw", "PitchShift", "Representation", "SpeedPerturb", "TimeShift", "am_score",
     "context_frames", "copying_share", "evaluate_augmentation", "get_representation", "list_datasets",
     "list_representations", "load_audio", "load_dataset", "log_spectral_distance", "make_machine_sounds",
     "make_words", "modified_inception_score", "multi_resolution_stft_distance", "ndb_k",

@@ -183,7 +183,7 @@ def _row(d: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--max-time", type=float, default=600.0, help="seconds per fit (default 600)")
+    p.add_argument("--max-time", type=float, default=None, help="seconds per fit (default 600; 10 with --quick)")
     p.add_argument("--backbones", nargs="+", default=list(FAMILIES), choices=FAMILIES)
     p.add_argument("--max-epochs", type=int, default=None, help="epochs per fit (default: the backbone's)")
     p.add_argument("--quick", action="store_true", help="tiny: 10 s fits, 0.25 s clips at 8 kHz")
@@ -203,9 +203,12 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     args.sample_rate, args.seconds, args.n_clips, args.n_classes_, args.n_machines, args.n_mels = \
         16000, 1.0, 400, 10, 4, 128
+    max_time = args.max_time
+    args.max_time = 600.0
     if args.quick:
         args.max_time, args.sample_rate, args.seconds, args.n_clips, args.n_classes_, args.n_machines, args.n_mels = \
             10.0, 8000, 0.25, 64, 4, 2, 32
+    args.max_time = args.max_time if max_time is None else max_time  # an explicit --max-time wins over --quick
     args.n_classes = args.n_classes or args.n_classes_
     args.n_speakers, args.utterances = 10, 5  # augmentation corpus: 10 speakers x 5 takes of every word
     if not args.skip_generation:

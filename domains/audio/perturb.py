@@ -13,9 +13,8 @@ before its log-mel features are taken (and before SpecAugment masks them):
   (torchaudio ``Resample``), as ``torchaudio.transforms.PitchShift`` does. The rate is
   rounded to a fraction with a denominator of at most 64 (within 2 cents of the semitone
   for shifts of up to an octave): torchaudio's exact rates are coprime with the sample
-  rate, which makes its resampling kernel thousands of taps long (2 s per call on 64
-  quarter-second clips, measured on 2 shared cores); one stretch and one resampler are
-  built and cached per shift;
+  rate, which makes its resampling kernel thousands of taps long (seconds per call on a
+  batch of short clips); one stretch and one resampler are built and cached per shift;
 - :class:`SpeedPerturb`: play ``factor`` times faster (tempo and pitch together) by
   resampling, then cut or zero-pad to the length (Ko et al. 2015's 0.9 / 1.1).
 

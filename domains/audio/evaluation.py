@@ -12,6 +12,11 @@ trained here, on the real clips only:
 - intended-class accuracy: the share of synthetic clips the classifier puts in the class
   they were generated for (labels of the synthetic folder), beside its accuracy on the
   real holdout; and the inception score exp E[KL(p(y|x) || p(y))];
+- from :mod:`~synthkit.domains.audio.quality`: the modified inception score and AM score of
+  the synthetic clips (beside those of the real holdout), NDB/K on k-means bins of the
+  embedding (beside real-vs-real at equal n) and the copying share (synthetic clips nearer
+  to a training clip than to any held-out clip, beside what a generator that does not copy
+  scores: ``n_train / (n_train + n_holdout)``);
 - spectral: the log-spectral distance (dB) between the mean power spectra of the real and
   the synthetic clips, overall and per class.
 
@@ -29,6 +34,13 @@ import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.dsp import stft
+from synthkit.domains.audio.quality import (
+    am_score,
+    copying_share,
+    copying_share_expected,
+    modified_inception_score,
+    ndb_k,
+)
 
 
 def clip_features(clips: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -99,6 +111,19 @@ def spectrum_distance(real: np.ndarray, synthetic: np.ndarray, sample_rate: int)
     return float(np.sqrt((d ** 2).mean()))
 
 
+def _posterior_scores(clf: ClipClassifier, proba: np.ndarray, real: AudioClips, H: np.ndarray | None) -> dict:
+    """mIS and AM score of the synthetic clips; with a holdout, the same of the real holdout clips
+    (IS too), the reference a generator is read against."""
+    prior = (real.labels.astype(str)[:, None] == clf.mlp_.classes_[None]).mean(0)  # real class frequencies
+    out = {"modified_inception_score": modified_inception_score(proba), "am_score": am_score(proba, prior)}
+    if H is not None and len(H) >= 2:
+        real_proba = clf.proba(H)
+        out.update(inception_score_real=inception_score(real_proba),
+                   modified_inception_score_real=modified_inception_score(real_proba),
+                   am_score_real=am_score(real_proba, prior))
+    return out
+
+
 def evaluate_clips(real: AudioClips, synthetic: AudioClips, holdout: AudioClips | None = None,
                    random_state: int = 0) -> dict:
     """Scores of ``synthetic`` against ``real`` (and the real ``holdout``); see the module docstring."""
@@ -127,14 +152,22 @@ def evaluate_clips(real: AudioClips, synthetic: AudioClips, holdout: AudioClips 
                 str(c): spectrum_distance(R[real.labels.astype(str) == str(c)],
                                           S[synthetic.labels.astype(str) == str(c)], sr)
                 for c in np.unique(synthetic.labels.astype(str)) if (real.labels.astype(str) == str(c)).any()}
+        out.update(_posterior_scores(clf, proba, real, H))
         rng = np.random.default_rng(random_state)
         other = H if H is not None else R[rng.permutation(len(R))[: len(R) // 2]]
         m = min(len(S), len(other))
         if m >= 3:
-            emb_r = clf.embed(R)
-            out["fid"] = frechet_distance(emb_r, clf.embed(S[:m]))
-            out["fid_real_vs_real"] = frechet_distance(emb_r, clf.embed(other[:m]))
+            emb_r, emb_s, emb_o = clf.embed(R), clf.embed(S[:m]), clf.embed(other[:m])
+            out["fid"] = frechet_distance(emb_r, emb_s)
+            out["fid_real_vs_real"] = frechet_distance(emb_r, emb_o)
+            out["ndb_k"] = ndb_k(emb_r, emb_s, random_state=random_state)
+            out["ndb_k_real_vs_real"] = ndb_k(emb_r, emb_o, random_state=random_state)
+            if H is not None:
+                out["copying_share"] = copying_share(clf.embed(S), emb_r, clf.embed(H))
+                out["copying_share_expected"] = copying_share_expected(len(R), len(H))
     summary_keys = ("intended_class_accuracy", "real_holdout_accuracy", "fid", "fid_real_vs_real",
-                    "inception_score", "spectrum_lsd_db")
+                    "inception_score", "inception_score_real", "modified_inception_score",
+                    "modified_inception_score_real", "am_score", "am_score_real", "ndb_k", "ndb_k_real_vs_real",
+                    "copying_share", "copying_share_expected", "spectrum_lsd_db")
     out["summary"] = {k: out[k] for k in summary_keys if k in out}
     return out

@@ -65,6 +65,30 @@ def _cells(clips: AudioClips, label) -> str:
     return "".join(cells) or "<em>none</em>"
 
 
+#: what each score means, shown beside it in the report
+SCORE_HELP = {
+    "fid": "Fréchet distance of classifier features, synthetic vs real (lower is better)",
+    "fid_real_vs_real": "the same between real clips at equal n: the floor to read FID against",
+    "inception_score": "exp E KL(p(y|x) || p(y)): confident and varied classes (higher is better)",
+    "inception_score_real": "the inception score of the real holdout clips",
+    "modified_inception_score": "mIS, exp E KL(p(y|x_i) || p(y|x_j)) over pairs: also within-class variety "
+                                "(higher is better)",
+    "modified_inception_score_real": "mIS of the real holdout clips",
+    "am_score": "AM score, KL(real class marginal || synthetic) + mean entropy (lower is better)",
+    "am_score_real": "AM score of the real holdout clips",
+    "ndb_k": "NDB/K: share of k-means bins of real features with a different share of synthetic clips "
+             "(lower is better)",
+    "ndb_k_real_vs_real": "NDB/K of real holdout clips: about the test level (0.05) for one distribution",
+    "copying_share": "share of synthetic clips nearer a training clip than any held-out clip "
+                     "(1: replayed training clips)",
+    "copying_share_expected": "the copying share of a generator that does not copy, n_train / (n_train + n_holdout)",
+    "intended_class_accuracy": "share of synthetic clips classified as the class they were generated for",
+    "real_holdout_accuracy": "the classifier's accuracy on real held-out clips: the ceiling of the above",
+    "spectrum_lsd_db": "log-spectral distance (dB) of the mean power spectra, synthetic vs real",
+    "spectrum_lsd_db_real_vs_holdout": "the same between the real clips and the real holdout",
+}
+
+
 def _fmt(v) -> str:
     return f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
 
@@ -72,7 +96,7 @@ def _fmt(v) -> str:
 def write_report(results: dict, real: AudioClips, synthetic: AudioClips, path) -> Path:
     """Write the HTML report to ``path`` and the scores to ``path`` with ``.json``; atomically."""
     path = Path(path)
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>"
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td><td>{html.escape(SCORE_HELP.get(k, ''))}</td></tr>"
                    for k, v in results.items() if not isinstance(v, dict))
     labels = [None] if synthetic.labels is None or real.labels is None else sorted(
         set(synthetic.labels.astype(str)) | set(real.labels.astype(str)))
@@ -84,7 +108,8 @@ def write_report(results: dict, real: AudioClips, synthetic: AudioClips, path) -
             "body{font-family:sans-serif;margin:2em}td{padding:2px 10px}.row{display:flex;flex-wrap:wrap}"
             ".clip{margin:4px;text-align:center}audio{width:210px}</style></head><body>"
             "<h1>Synthetic audio: evaluation</h1><p>Classifier and embedding trained on the real clips "
-            "(log-mel statistics, MLP); FID beside real-vs-real at equal n.</p>"
+            "(log-mel statistics, MLP); FID and NDB/K beside real-vs-real at equal n, IS, mIS and AM score "
+            "beside the real holdout's.</p>"
             f"<table>{rows}</table>{sections}</body></html>")
     write_text(path, page)
     write_text(path.with_suffix(".json"), json.dumps(results, indent=2, default=float))

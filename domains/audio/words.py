@@ -83,7 +83,7 @@ def _formant_envelope(freqs, formants, bandwidths):
 
 
 def make_words(n_samples: int = 100, *, n_classes: int = 10, duration: float = 1.0, sample_rate: int = 16000,
-               noise: float = 0.003, random_state=None) -> AudioClips:
+               noise: float = 0.003, n_speakers: int | None = None, random_state=None) -> AudioClips:
     """Seeded word-like clips of ``n_classes`` classes, balanced, as an :class:`AudioClips`.
 
     Args:
@@ -92,12 +92,17 @@ def make_words(n_samples: int = 100, *, n_classes: int = 10, duration: float = 1
         duration: clip length in seconds; words fill up to about three quarters of it.
         sample_rate: samples per second (8 kHz and up; noise bands above Nyquist vanish).
         noise: standard deviation of the white background noise (clips peak at 0.3-0.9).
+        n_speakers: ``None``: every clip is a new speaker. A number: that many speakers,
+            each saying every word about equally often (speaker ``(i // n_classes) %
+            n_speakers`` before shuffling), each utterance jittered around its speaker's
+            pitch (±5 %), vocal-tract length (±2 %) and rate (±5 %) -- the structure of a
+            corpus such as the Free Spoken Digit Dataset, to split by speaker.
         random_state: seed or ``numpy.random.Generator`` of the speakers and noise.
 
     Returns:
         ``clips`` as an ``(n_samples, samples)`` float32 array, integer ``labels`` in
         ``[0, n_classes)``, and ``info`` with ``word`` (the class names), ``f0``,
-        ``formant_scale`` and ``speed`` of each clip.
+        ``formant_scale`` and ``speed`` of each clip (and ``speaker`` with ``n_speakers``).
 
     Example:
         >>> words = make_words(6, n_classes=3, duration=0.5, sample_rate=8000, random_state=0)
@@ -110,7 +115,10 @@ def make_words(n_samples: int = 100, *, n_classes: int = 10, duration: float = 1
     vocab = vocabulary(n_classes)
     names = list(vocab)
     n, length = int(n_samples), int(round(duration * sample_rate))
-    labels = rng.permutation(np.arange(n) % n_classes)
+    if n_speakers is not None and (isinstance(n_speakers, bool) or int(n_speakers) != n_speakers or n_speakers < 1):
+        raise ValueError(f"n_speakers must be None or a positive integer, got {n_speakers!r}.")
+    order = rng.permutation(n)  # the same shuffle as rng.permutation(np.arange(n) % n_classes)
+    labels = (np.arange(n) % n_classes)[order]
 
     # the words as padded phone tables: (classes, P) phone ids and cumulative duration units
     p_max = max(len(v) for v in vocab.values())
@@ -124,6 +132,12 @@ def make_words(n_samples: int = 100, *, n_classes: int = 10, duration: float = 1
     f0 = rng.uniform(90, 240, n)
     alpha = rng.uniform(0.85, 1.2, n)
     speed = rng.uniform(0.8, 1.25, n)
+    speaker = None
+    if n_speakers is not None:  # each clip: its speaker's voice, jittered per utterance
+        speaker = (np.arange(n) // n_classes % int(n_speakers))[order]
+        voice = rng.uniform([90, 0.85, 0.8], [240, 1.2, 1.25], (int(n_speakers), 3))  # f0, alpha, speed
+        jitter = rng.uniform([0.95, 0.98, 0.95], [1.05, 1.02, 1.05], (n, 3))
+        f0, alpha, speed = (voice[speaker] * jitter).T
     unit = min(0.11, 0.6 * duration / total_units.max())  # seconds per duration unit at speed 1
     word_len = total_units[labels] * unit / speed
     onset = rng.uniform(0.05, 1.0, n) * (duration - word_len) * 0.9 + 0.02 * duration
@@ -137,13 +151,14 @@ def make_words(n_samples: int = 100, *, n_classes: int = 10, duration: float = 1
     clips = clips * (peak / np.maximum(np.abs(clips).max(axis=1), 1e-9))[:, None]
     clips = clips + noise * rng.standard_normal((n, length))
     info = {"word": np.array(names)[labels], "f0": f0, "formant_scale": alpha, "speed": speed}
+    if speaker is not None:
+        info["speaker"] = speaker
     return AudioClips(clips=np.clip(clips, -1, 1).astype(np.float32), sample_rate=int(sample_rate),
                       labels=labels, info=info)
 
 
 def _render(rng, ids, units, f0, alpha, speed, onset, word_len, unit, length, sample_rate):
     """Synthesize one chunk of clips from their phone rows and speaker parameters (see the module text)."""
-    n = len(f0)
     # phone of every STFT frame
     n_fft = frame_size(sample_rate)
     hop = n_fft // 4

@@ -94,3 +94,18 @@ def test_registry_and_bad_arguments():
         make_machine_sounds(4, faults=("rust",))
     with pytest.raises(ValueError, match="sample_rate >= 4000"):
         make_words(4, sample_rate=2000)
+
+
+def test_words_by_speaker_say_every_word_in_their_own_voice():
+    w = make_words(60, n_classes=4, duration=DUR, sample_rate=SR, n_speakers=5, random_state=0)
+    counts = np.zeros((5, 4), int)
+    np.add.at(counts, (w.info["speaker"], w.labels), 1)
+    assert (counts == 3).all()  # every speaker says every word equally often
+    f0 = w.info["f0"]
+    within = np.mean([f0[w.info["speaker"] == s].std() for s in range(5)])
+    assert within < 0.3 * f0.std()  # a speaker's pitch varies little, speakers differ
+    plain = make_words(60, n_classes=4, duration=DUR, sample_rate=SR, random_state=0)
+    np.testing.assert_array_equal(plain.labels, w.labels)  # same shuffle of the words
+    assert "speaker" not in plain.info
+    with pytest.raises(ValueError, match="n_speakers"):
+        make_words(8, n_speakers=0)

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["", ".mel", ".mulaw", ".words", ".machines", ".networks", ".synthesizer", ".anomaly"]
+MODULES = ["", ".mel", ".mulaw", ".words", ".machines", ".networks", ".synthesizer", ".anomaly", ".classifier", ".augment", ".vocoder"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -41,6 +41,7 @@ from synthkit.domains.audio.quality import (
     modified_inception_score,
     ndb_k,
 )
+from synthkit.metrics.frechet import frechet_distance
 
 
 def clip_features(clips: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -78,18 +79,6 @@ class ClipClassifier:
     def embed(self, clips: np.ndarray) -> np.ndarray:
         h = self.scaler_.transform(clip_features(clips, self.sample_rate)) @ self.mlp_.coefs_[0]
         return np.maximum(h + self.mlp_.intercepts_[0], 0.0)
-
-
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to the rows of ``a`` and ``b``."""
-    from scipy import linalg
-
-    mu = a.mean(0) - b.mean(0)
-    eps = 1e-6 * np.eye(a.shape[1])  # few clips, many features: keep the covariances invertible
-    ca, cb = np.cov(a, rowvar=False) + eps, np.cov(b, rowvar=False) + eps
-    root = linalg.sqrtm(ca @ cb)
-    root = root.real if np.iscomplexobj(root) else root
-    return float(max(mu @ mu + np.trace(ca + cb - 2 * root), 0.0))
 
 
 def inception_score(proba: np.ndarray) -> float:

@@ -37,7 +37,7 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
     which is replaced; the new folder appears only when every batch is written. Returns
     the number of clips.
     """
-    from synthkit.training.progress import progress_bar
+    from synthkit.training.progress import counting
 
     path = Path(path)
     if path.exists() and not _replaceable(path):
@@ -45,24 +45,22 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
     os.chmod(tmp, usual_mode(directory=True))  # mkdtemp's 0700 would hide the clips from other users
-    bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="clip")
     count = 0
     try:
-        for clips, labels in batches:
-            clips = np.asarray(clips)
-            if labels is None:
-                write_wav(clips, tmp, sample_rate, names=[f"clip_{count + j:05d}" for j in range(len(clips))])
-            else:
-                labels = np.asarray(labels)
-                for label in np.unique(labels.astype(str)):
-                    idx = np.flatnonzero(labels.astype(str) == label)
-                    write_wav(clips[idx], tmp / _safe_label(label), sample_rate,
-                              names=[f"clip_{count + j:05d}" for j in idx])
-            count += len(clips)
-            bar.update(len(clips))
+        with counting(batches, total=total, verbose=progress, unit="clip", size=lambda b: len(b[0])) as counted:
+            for clips, labels in counted:
+                clips = np.asarray(clips)
+                if labels is None:
+                    write_wav(clips, tmp, sample_rate, names=[f"clip_{count + j:05d}" for j in range(len(clips))])
+                else:
+                    labels = np.asarray(labels)
+                    for label in np.unique(labels.astype(str)):
+                        idx = np.flatnonzero(labels.astype(str) == label)
+                        write_wav(clips[idx], tmp / _safe_label(label), sample_rate,
+                                  names=[f"clip_{count + j:05d}" for j in idx])
+                count += len(clips)
         replace_folder(tmp, path)  # an existing folder holds clips only (checked above)
     finally:
-        bar.close()
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return count

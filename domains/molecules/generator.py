@@ -425,19 +425,10 @@ class MoleculeGenerator(Synthesizer):
     def _write_samples(self, path, batches, *, total: int, progress: bool) -> int:
         """SMILES batches to a ``.smi`` / ``.txt`` file (one per line), atomically."""
         from synthkit.io import write_batches
-        from synthkit.training.progress import progress_bar
+        from synthkit.training.progress import counting
 
-        bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="molecule")
-
-        def counted():
-            for batch in batches:
-                bar.update(len(batch))
-                yield batch
-
-        try:
-            return write_batches(path, counted())
-        finally:
-            bar.close()
+        with counting(batches, total=total, verbose=progress, unit="molecule") as counted:
+            return write_batches(path, counted)
 
 
 def randomized_smiles(smiles, n: int, *, seed: int = 0):

@@ -70,24 +70,16 @@ class ArrayAdapter(DomainAdapter):
         """Seeded batches (batch ``i`` from seed child ``i``) of a core generator to a file."""
         from synthkit.base import Generator
         from synthkit.synthesizer import Synthesizer, batch_seeds
-        from synthkit.training.progress import progress_bar
+        from synthkit.training.progress import counting
 
         if isinstance(model, Synthesizer):
             return super().sample(model, path, n, batch_size=batch_size, seed=seed, label=label, progress=progress)
         if not isinstance(model, Generator):
             raise ValueError(f"the array domain samples synthkit Generators, not {type(model).__name__}.")
         draw = drawer(model, label)
-        bar = progress_bar(total=n, verbose=progress, desc="sampling", unit="row")
-
-        def batches():
-            for _, m, batch_seed in batch_seeds(n, batch_size, seed):
-                yield draw(m, batch_seed)
-                bar.update(m)
-
-        try:
-            return write_batches(path, batches(), columns=columns(model))
-        finally:
-            bar.close()
+        batches = (draw(m, batch_seed) for _, m, batch_seed in batch_seeds(n, batch_size, seed))
+        with counting(batches, total=n, verbose=progress, unit="row") as counted:
+            return write_batches(path, counted, columns=columns(model))
 
     def evaluate(self, real, synthetic, *, holdout=None, target=None, reference=None, report=None) -> dict:
         """Fidelity, detection, utility (with ``holdout`` and ``target``) and privacy scores;

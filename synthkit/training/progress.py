@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from tqdm.auto import tqdm
 
 
@@ -16,3 +18,25 @@ def progress_bar(*, total=None, initial=0, verbose=1, desc=None, unit="epoch"):
         leave=False,
         dynamic_ncols=True,
     )
+
+
+@contextmanager
+def counting(batches, *, total: int, verbose=1, unit: str = "row", size=len, desc: str = "sampling"):
+    """``batches`` passed through while a bar counts ``size(batch)`` items of each, closed on exit.
+
+    The one wrapper the sample writers put around their batches::
+
+        with counting(batches, total=n, verbose=progress, unit="molecule") as counted:
+            write_batches(path, counted)
+    """
+    bar = progress_bar(total=total, verbose=verbose, desc=desc, unit=unit)
+
+    def counted():
+        for batch in batches:
+            bar.update(size(batch))
+            yield batch
+
+    try:
+        yield counted()
+    finally:
+        bar.close()

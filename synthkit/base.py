@@ -215,9 +215,7 @@ class Generator(BaseEstimator):
             if y_arr.ndim == 2 and y_arr.shape[1] >= 1 and y_arr.dtype.kind in "fiub":
                 self.condition_kind_ = "continuous"
                 y_arr = check_array(y_arr, dtype=np.float64, input_name="y")
-                self.condition_mean_ = y_arr.mean(0)
-                scale = y_arr.std(0)
-                self.condition_scale_ = np.where(scale > 0, scale, 1.0)
+                self.condition_mean_, self.condition_scale_ = self._condition_standardization(y_arr)
                 self.condition_dim_ = y_arr.shape[1]
             elif y_arr.ndim == 1:
                 if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
@@ -261,6 +259,18 @@ class Generator(BaseEstimator):
             raise ValueError(f"y has {y_arr.shape[1]} columns, expected {self.condition_dim_}.")
         y_arr = check_array(y_arr, input_name="y", ensure_min_samples=0)
         return torch.as_tensor((y_arr - self.condition_mean_) / self.condition_scale_).float()
+
+    def _condition_standardization(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-column ``(mean, scale)`` of a continuous condition (``(y - mean) / scale``): each
+        column on its own, unless a network argument declares ``condition_standardization =
+        "none"`` (:func:`synthkit.nn.networks.condition_standardization`: a label map read as
+        an image), which passes the condition through unchanged."""
+        from synthkit.nn.networks import condition_standardization
+
+        if condition_standardization(self) == "none":
+            return np.zeros(y.shape[1]), np.ones(y.shape[1])
+        scale = y.std(0)
+        return y.mean(0), np.where(scale > 0, scale, 1.0)
 
     def _class_index(self, labels: np.ndarray) -> np.ndarray:
         classes = np.asarray(self.classes_)

@@ -46,8 +46,9 @@ structure *is* the model (the masks, the bilinear energy).
 Rows ``x`` reach the networks in the backbone's model space (columns standardized by
 :class:`synthkit.Generator`); rows a network outputs are mapped back the same way.
 ``c`` is ``None`` for an unconditional model, else a float tensor (n, ``condition_dim``):
-one-hot class labels, or standardized continuous conditions (the denoiser's carries one
-extra column flagging a dropped condition, for classifier-free guidance).
+one-hot class labels, or continuous conditions, standardized per column unless the network
+declares ``condition_standardization = "none"`` (:func:`condition_standardization`; the
+denoiser's carries one extra column flagging a dropped condition, for classifier-free guidance).
 
 Example:
     >>> import torch
@@ -162,6 +163,29 @@ def row_standardization(generator) -> str | None:
     ``{"name": ...}`` dict; the first that declares a value decides, and two that disagree
     are an error (a GAN's generator and critic see the same rows).
     """
+    return _declared(generator, "row_standardization", ROW_STANDARDIZATIONS)
+
+
+#: how the base may standardize a continuous condition for a network (see :func:`condition_standardization`)
+CONDITION_STANDARDIZATIONS = ("column", "none")
+
+
+def condition_standardization(generator) -> str | None:
+    """The continuous-condition standardization the registered networks of ``generator``
+    declare (a factory attribute ``condition_standardization``), or ``None``.
+
+    ``"column"`` (the default) maps each condition column to zero mean and unit variance;
+    ``"none"`` passes the condition through unchanged, for a network that reads its
+    condition as an image (a label map concatenated to the noisy image as input channels,
+    as MONAI's conditioning by concatenation) and needs the map's own values, not a
+    per-pixel z-score. Found as :func:`row_standardization` is.
+    """
+    return _declared(generator, "condition_standardization", CONDITION_STANDARDIZATIONS)
+
+
+def _declared(generator, attribute: str, allowed: tuple[str, ...]) -> str | None:
+    """The value of ``attribute`` declared by the factories named in the ``*_network``
+    parameters of ``generator`` (``None`` if none declares it; disagreeing ones raise)."""
     found: dict[str, str] = {}
     for param, spec in generator.get_params(deep=False).items():
         if not param.endswith("_network"):
@@ -170,15 +194,14 @@ def row_standardization(generator) -> str | None:
         if name is None:
             continue
         for role in ROLES:
-            how = getattr(_FACTORIES[role].get(name), "row_standardization", None)
+            how = getattr(_FACTORIES[role].get(name), attribute, None)
             if how is not None and param.startswith(role):
-                if how not in ROW_STANDARDIZATIONS:
-                    raise ValueError(f"network {name!r} declares row_standardization={how!r}; "
-                                     f"expected one of {ROW_STANDARDIZATIONS}.")
+                if how not in allowed:
+                    raise ValueError(f"network {name!r} declares {attribute}={how!r}; expected one of {allowed}.")
                 found[param] = how
     if len(set(found.values())) > 1:
-        raise ValueError(f"the network arguments declare different row standardizations {found}; "
-                         "give networks that agree.")
+        kind = attribute.replace("_", " ").replace("standardization", "standardizations")
+        raise ValueError(f"the network arguments declare different {kind} {found}; give networks that agree.")
     return next(iter(found.values()), None)
 
 

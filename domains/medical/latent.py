@@ -1,0 +1,99 @@
+"""Latent diffusion for :class:`~synthkit.domains.medical.synthesizer.ImageSynthesizer`: the
+autoencoder stage, the latent scale and the latent denoiser's defaults.
+
+Latent diffusion (Rombach et al. 2022) fits a KL autoencoder
+(:class:`~synthkit.domains.medical.autoencoder.LatentAutoencoder`, MONAI's ``AutoencoderKL``)
+to the preprocessed images, then the diffusion backbone to the autoencoder's posterior means
+multiplied by one scale factor, ``1 / std`` of the training latents, so that the diffusion sees
+latents of unit variance as its noise schedule assumes (Rombach et al., sec. 4.3.2 and
+appendix G). Sampling runs the chain in latent space, divides by the factor and decodes. The
+latent denoiser is MONAI's ``DiffusionModelUNet`` (``"monai-unet"``) on the latent shape.
+
+``latent="auto"`` uses latent space for 3-D volumes with the diffusion backbone (pixel-space
+diffusion of a 32³ volume does not fit two CPU cores) and pixel space otherwise.
+
+References:
+    Rombach, Blattmann, Lorenz, Esser & Ommer (2022). High-resolution image synthesis with
+    latent diffusion models. CVPR.
+    Pinaya et al. (2022). Brain imaging generation with latent diffusion models. DGM4MICCAI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthkit.domains.medical.autoencoder import LatentAutoencoder
+
+LATENT_MODES = ("auto", True, False)
+#: share of a ``max_time`` budget the autoencoder trains for (the diffusion gets the rest)
+AUTOENCODER_TIME_SHARE = 0.3
+
+
+def uses_latent(latent, spatial_dims: int, backbone_name: str | None) -> bool:
+    """Whether a fit runs in latent space: ``latent`` itself, or for ``"auto"`` 3-D with diffusion."""
+    if not (latent is True or latent is False or (isinstance(latent, str) and latent == "auto")):
+        raise ValueError(f"latent must be 'auto', True or False, got {latent!r}.")
+    if latent == "auto":
+        return spatial_dims == 3 and backbone_name == "diffusion"
+    if latent and backbone_name != "diffusion":
+        raise ValueError(f"latent=True runs latent diffusion; use backbone='diffusion', not {backbone_name!r} "
+                         "(or latent=False).")
+    return bool(latent)
+
+
+def autoencoder_defaults(image_shape: list[int]) -> dict:
+    """CPU-sized ``AutoencoderKL`` settings: widths 16, 32, 32 (two downsamplings, 4**d fewer
+    positions) when every spatial size is divisible by 4, else 16, 32 or 16; 3 latent channels."""
+    spatial = image_shape[1:]
+    if all(s % 4 == 0 for s in spatial):
+        channels = [16, 32, 32]
+    elif all(s % 2 == 0 for s in spatial):
+        channels = [16, 32]
+    else:
+        channels = [16]
+    return {"channels": channels, "latent_channels": 3, "batch_size": 16}
+
+
+def split_budget(backbone_params: dict | None, autoencoder_params: dict | None, *, train_autoencoder: bool):
+    """``(backbone_params, autoencoder_params)`` with a ``max_time`` budget shared out: when the
+    backbone has ``max_time`` and the autoencoder no budget of its own, the autoencoder gets
+    ``AUTOENCODER_TIME_SHARE`` of it and the backbone the rest."""
+    bp, ap = dict(backbone_params or {}), dict(autoencoder_params or {})
+    budget = bp.get("max_time")
+    if train_autoencoder and budget is not None and "max_time" not in ap and "max_epochs" not in ap:
+        ap["max_time"] = AUTOENCODER_TIME_SHARE * float(budget)
+        bp["max_time"] = float(budget) - ap["max_time"]
+    return bp, ap
+
+
+def fit_autoencoder(previous, rows: np.ndarray, image_shape: list[int], params: dict, *, seed: int, verbose: int,
+                    resume: bool) -> tuple[LatentAutoencoder, bool]:
+    """The fitted autoencoder for ``rows`` and whether it was trained now: ``previous`` (the
+    synthesizer's ``autoencoder_``) when ``resume`` and it fits this image shape, else a new
+    :class:`LatentAutoencoder` over ``autoencoder_defaults`` and ``params``, trained."""
+    if resume and previous is not None and list(previous.image_shape) == list(image_shape):
+        return previous, False
+    options = {**autoencoder_defaults(image_shape), "random_state": seed, "verbose": verbose, **params}
+    if "image_shape" in options:
+        raise ValueError("autoencoder_params must not set image_shape; it is the preprocessed images' shape.")
+    try:
+        ae = LatentAutoencoder(image_shape=list(image_shape), **options)
+    except TypeError as err:
+        raise ValueError(f"autoencoder_params: {err}; see LatentAutoencoder for the parameters.") from None
+    return ae.fit(rows), True
+
+
+def latent_scale(latents: np.ndarray) -> float:
+    """Rombach et al.'s scale factor: ``1 / std`` of the training latents (1 if they are constant)."""
+    std = float(np.std(latents))
+    return 1.0 / std if std > 1e-8 else 1.0
+
+
+def latent_network_defaults(latent_shape: list[int], condition_channels: int = 0) -> dict:
+    """Diffusion defaults over latents ``[C, *spatial]``: MONAI's U-Net (widths 32, 64 when every
+    size is even, else 32), no per-value clipping, 50 DDIM steps (latents are small)."""
+    even = all(s % 2 == 0 for s in latent_shape[1:])
+    net = {"name": "monai-unet", "image_shape": list(latent_shape), "channels": [32, 64] if even else [32]}
+    if condition_channels:
+        net["condition_channels"] = int(condition_channels)
+    return {"denoiser_network": net, "clip_denoised": "global", "batch_size": 32, "n_sampling_steps": 50}

@@ -67,7 +67,7 @@ def test_masks_are_modelled_jointly_as_pairs(shapes, tmp_path):
     assert synth.image_shape_ == [2, 16, 16]
     x, m = synth.sample(3, return_masks=True)
     assert x.shape == (3, 1, 16, 16) and m.shape == (3, 1, 16, 16) and set(np.unique(m)) <= {0, 1}
-    with pytest.raises(NotImplementedError, match="jointly"):
+    with pytest.raises(ValueError, match="mask_mode='condition'"):  # a joint model draws pairs, not images for masks
         synth.sample(2, masks=m)
     assert synth.sample_to_file(tmp_path / "out", 3, batch_size=2, random_state=0) == 3
     names = sorted(p.name for p in (tmp_path / "out").iterdir())

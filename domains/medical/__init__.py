@@ -13,9 +13,12 @@ Example:
 
 Modules: ``imageset`` (:class:`ImageSet`), ``io`` (:func:`load_images`), ``save``
 (:func:`save_images`), ``dicom`` (series checks), ``preprocess`` (:class:`ImagePreprocessor`),
-``datasets`` (MNI152 slices, MONAI synthetic shapes), ``lesions`` (:func:`paint_lesions`),
+``datasets`` (MNI152 slices and volumes, MONAI synthetic shapes), ``lesions`` (:func:`paint_lesions`),
 ``networks`` (MONAI ``DiffusionModelUNet`` / ``PatchDiscriminator`` as registered synthkit
-networks), ``synthesizer`` (:class:`ImageSynthesizer`), ``metrics`` and ``cli`` (the adapter).
+networks), ``synthesizer`` (:class:`ImageSynthesizer`), ``autoencoder``
+(:class:`LatentAutoencoder`, MONAI ``AutoencoderKL``) and ``latent`` (latent diffusion, the
+default for 3-D), ``conditioning`` (images generated for given masks, ``mask_mode="condition"``),
+``metrics`` and ``cli`` (the adapter).
 MONAI, nibabel, pydicom and nilearn come with ``pip install 'synthkit[medical]'``.
 """
 
@@ -23,7 +26,7 @@ from synthkit.domains.medical.deps import require_all
 
 require_all()
 
-from synthkit.domains.medical.datasets import make_mni152_slices, make_synthetic_shapes  # noqa: E402
+from synthkit.domains.medical.datasets import make_mni152_slices, make_mni152_volumes, make_synthetic_shapes  # noqa: E402
 from synthkit.domains.medical.imageset import ImageSet  # noqa: E402
 from synthkit.domains.medical.io import load_images  # noqa: E402
 from synthkit.domains.medical.lesions import LESION_KINDS, paint_lesions  # noqa: E402
@@ -31,7 +34,8 @@ from synthkit.domains.medical.preprocess import ImagePreprocessor  # noqa: E402
 from synthkit.domains.medical.save import save_images  # noqa: E402
 from synthkit.domains.medical import networks  # noqa: E402,F401  (registers the MONAI networks)
 from synthkit.domains.medical.synthesizer import ImageSynthesizer  # noqa: E402
+from synthkit.domains.medical.autoencoder import LatentAutoencoder  # noqa: E402
 from synthkit.domains.medical.anomaly import ImageAnomalyDetector  # noqa: E402
 
-__all__ = ["LESION_KINDS", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "load_images", "make_mni152_slices",
+__all__ = ["LESION_KINDS", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "LatentAutoencoder", "load_images", "make_mni152_slices", "make_mni152_volumes",
            "make_synthetic_shapes", "paint_lesions", "save_images"]

@@ -22,7 +22,9 @@ from synthkit.adapters import DomainAdapter, Example
 from synthkit.domains.medical.synthesizer import ImageSynthesizer
 
 #: ``--param`` keys that configure the synthesizer; every other key is a backbone parameter
-SYNTHESIZER_KEYS = ("spatial_dims", "image_size", "orientation", "spacing", "percentiles", "random_state", "verbose")
+#: (``latent=true``, ``autoencoder_params='{"max_epochs": 20}'``, ``mask_mode=condition``)
+SYNTHESIZER_KEYS = ("spatial_dims", "image_size", "orientation", "spacing", "percentiles", "latent",
+                    "autoencoder_params", "mask_mode", "random_state", "verbose")
 
 
 class MedicalAdapter(DomainAdapter):

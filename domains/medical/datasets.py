@@ -8,6 +8,8 @@
   directly with nibabel (located with ``importlib.util.find_spec``, no ``import nilearn``:
   importing nilearn takes seconds and its ``load_mni152_template`` resamples in float64);
   the values are scaled to 0..1 and the brain mask is ``template > 0.2``, both as nilearn does.
+* :func:`make_mni152_volumes`: whole 3-D volumes of the same template, each with a small random
+  3-D affine deformation and the same intensity variation (for 3-D latent diffusion).
 * :func:`make_synthetic_shapes`: MONAI's ``create_test_image_2d`` / ``create_test_image_3d``
   (bright circles / spheres on noise, with their label masks).
 
@@ -125,6 +127,57 @@ def make_mni152_slices(n_images: int = 64, *, image_size: int = 64, axis: str = 
     if with_masks:
         return result, ImageSet(list(brain_masks), out_aff, [], [dict(m) for m in meta])
     return result
+
+
+def make_mni152_volumes(n_images: int = 32, *, image_size: int = 32, resolution: int = 2,
+                        deformation: float = 0.05, intensity: float = 0.1, noise: float = 0.01,
+                        random_state=None) -> ImageSet:
+    """Healthy 3-D brain volumes from the MNI152 template with subject-like variation.
+
+    The template is padded to a cube and resampled to ``image_size``³ through a random 3-D
+    affine map per volume (rotation about each axis, scale and shift of size ``deformation``),
+    then given a gain, a gamma, a smooth bias field (``intensity``) and Gaussian ``noise``.
+
+    Args:
+        n_images: number of volumes.
+        image_size: side of the output cube.
+        resolution: template resolution in mm (1 or 2) before resampling.
+        deformation, intensity, noise: as :func:`make_mni152_slices`.
+        random_state: seed (int) or ``numpy.random.Generator``.
+
+    Returns:
+        :class:`ImageSet` of ``(1, image_size, image_size, image_size)`` float32 volumes (RAS+
+        affines in mm of the unperturbed cube).
+    """
+    import torch
+    import torch.nn.functional as F
+    from scipy.spatial.transform import Rotation
+
+    if not (isinstance(n_images, (int, np.integer)) and n_images >= 0):
+        raise ValueError(f"n_images must be a non-negative integer, got {n_images!r}.")
+    rng = np.random.default_rng(random_state)
+    vol, affine = load_mni152(resolution)
+    side = max(vol.shape)
+    pad = [((side - s) // 2, side - s - (side - s) // 2) for s in vol.shape]
+    cube = torch.from_numpy(np.pad(vol, pad))[None, None].expand(max(n_images, 1), -1, -1, -1, -1)
+    rot = Rotation.from_rotvec(rng.normal(0, deformation, (n_images, 3))).as_matrix() if n_images else np.zeros((0, 3, 3))
+    scale = np.exp(rng.normal(0, deformation, (n_images, 1, 1)))
+    shift = rng.normal(0, deformation, (n_images, 3, 1))
+    theta = torch.from_numpy(np.concatenate([rot / scale, shift], axis=2)).float()
+    grid = F.affine_grid(theta, [n_images, 1, image_size, image_size, image_size], align_corners=False)
+    warped = F.grid_sample(cube[:n_images], grid, mode="bilinear", padding_mode="zeros", align_corners=False).numpy()
+    gain = np.exp(rng.normal(0, intensity, (n_images, 1, 1, 1, 1)))
+    gamma = np.exp(rng.normal(0, intensity, (n_images, 1, 1, 1, 1)))
+    coarse = torch.from_numpy(rng.normal(0, intensity / 2, (n_images, 1, 3, 3, 3))).float()
+    bias = np.exp(F.interpolate(coarse, size=(image_size,) * 3, mode="trilinear", align_corners=True).numpy())
+    out = gain * np.clip(warped, 0, None) ** gamma * bias
+    if noise > 0:
+        out = out + rng.normal(0, noise, out.shape)
+    ratio = side / image_size
+    cube_affine = affine @ np.diag([ratio, ratio, ratio, 1.0])
+    cube_affine[:3, 3] = affine[:3, :3] @ (np.array([-p[0] for p in pad]) + 0.5 * ratio - 0.5) + affine[:3, 3]
+    meta = [{"source": "MNI152 ICBM 2009a symmetric T1 (nilearn)"} for _ in range(n_images)]
+    return ImageSet(list(out.astype(np.float32)), [cube_affine.copy() for _ in range(n_images)], [], meta)
 
 
 def make_synthetic_shapes(n_images: int = 64, *, image_size: int = 64, spatial_dims: int = 2, num_objs: int = 8,

@@ -112,3 +112,15 @@ def test_bad_latent_settings_say_what_was_wrong(shapes2d):
     with pytest.raises(ValueError, match="autoencoder_params"):
         ImageSynthesizer(image_size=(16, 16), latent=True, backbone_params=TINY,
                          autoencoder_params={"widths": [8]}).fit(images)
+
+
+def test_cli_fit_takes_latent_and_autoencoder_params(shapes2d, tmp_path):
+    from synthkit.domains.medical import save_images
+    from synthkit.domains.medical.cli import MedicalAdapter
+
+    images, _ = shapes2d
+    save_images(images.array, tmp_path / "data", format="nii.gz")
+    synth = MedicalAdapter().fit(str(tmp_path / "data"), params={**TINY, "verbose": 0, "latent": True,
+                                                                 "autoencoder_params": TINY_AE})
+    assert synth.latent_ and synth.autoencoder_.channels == [8, 8, 8]
+    assert "verbose" not in synth.backbone_params and "latent" not in synth.backbone_params

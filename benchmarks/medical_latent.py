@@ -17,7 +17,8 @@ slices (the ceiling) and for the samples against shuffled masks (what ignoring t
 and the inside-minus-outside mean intensity contrast, beside the real one.
 
 Measured figures: ``docs/benchmarks/medical_latent.md``. Not part of the tests. Usage:
-    python benchmarks/medical_latent.py [--max-time 600] [--n3d 64] [--n2d 160] [--size2d 32] [--parts 3d 2d]
+    python benchmarks/medical_latent.py [--max-time 600] [--n3d 64] [--n2d 160] [--size2d 32] [--ae-channels 8 16 16]
+        [--parts 3d 2d]
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def volumes(args) -> None:
     T, H = prep.transform(train).array, prep.transform(held).array
     load = os.getloadavg()
     start = time.perf_counter()
+    ae_params = None if args.ae_channels is None else {"channels": args.ae_channels}
     synth = ImageSynthesizer(spatial_dims=3, image_size=(32, 32, 32), random_state=0, verbose=0,
-                             backbone_params={"max_time": args.max_time}).fit(train)
+                             backbone_params={"max_time": args.max_time}, autoencoder_params=ae_params).fit(train)
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     S = synth.sample(len(H), random_state=1)
@@ -62,7 +64,7 @@ def volumes(args) -> None:
     ae = synth.autoencoder_
     print(f"\n3-D: MNI152 volumes 32^3, {k} train / {args.n3d - k} held out, budget {args.max_time:.0f} s "
           f"(autoencoder {ae.max_time:.0f} s, {len(ae.history_)} epochs; diffusion {synth.backbone_.max_time:.0f} s), "
-          f"latent {synth.model_shape_}, scale factor {synth.latent_scale_:.3f}, load average at start "
+          f"autoencoder widths {list(ae.channels)}, latent {synth.model_shape_}, scale factor {synth.latent_scale_:.3f}, load average at start "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, at end {os.getloadavg()[0]:.2f}\n")
     print("| model | two-sample AUC | copying share | AE held-out L1 | fit s | volumes/s |")
     print("|---|---|---|---|---|---|")
@@ -120,6 +122,8 @@ def main(argv=None) -> int:
     p.add_argument("--n3d", type=int, default=64, help="volumes in all (3/4 train, 1/4 held out)")
     p.add_argument("--n2d", type=int, default=160, help="slices in all (3/4 train, 1/4 held out)")
     p.add_argument("--size2d", type=int, default=32)
+    p.add_argument("--ae-channels", type=int, nargs="*", default=None,
+                   help="3-D autoencoder widths (default: the synthesizer's, 16 32 32)")
     p.add_argument("--parts", nargs="*", default=["3d", "2d"], choices=["3d", "2d"])
     args = p.parse_args(argv)
     if "3d" in args.parts:

@@ -66,12 +66,17 @@ def split_budget(backbone_params: dict | None, autoencoder_params: dict | None, 
     return bp, ap
 
 
+def reusable(previous, image_shape: list[int], resume: bool) -> bool:
+    """Whether a refit keeps the fitted autoencoder ``previous``: on ``resume``, when it fits the image shape."""
+    return bool(resume) and previous is not None and list(previous.image_shape) == list(image_shape)
+
+
 def fit_autoencoder(previous, rows: np.ndarray, image_shape: list[int], params: dict, *, seed: int, verbose: int,
                     resume: bool) -> tuple[LatentAutoencoder, bool]:
     """The fitted autoencoder for ``rows`` and whether it was trained now: ``previous`` (the
-    synthesizer's ``autoencoder_``) when ``resume`` and it fits this image shape, else a new
-    :class:`LatentAutoencoder` over ``autoencoder_defaults`` and ``params``, trained."""
-    if resume and previous is not None and list(previous.image_shape) == list(image_shape):
+    synthesizer's ``autoencoder_``) when :func:`reusable`, else a new :class:`LatentAutoencoder`
+    over ``autoencoder_defaults`` and ``params``, trained."""
+    if reusable(previous, image_shape, resume):
         return previous, False
     options = {**autoencoder_defaults(image_shape), "random_state": seed, "verbose": verbose, **params}
     if "image_shape" in options:

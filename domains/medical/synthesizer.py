@@ -188,7 +188,8 @@ class ImageSynthesizer(Synthesizer):
         self.image_shape_ = [int(s) for s in Z.shape[1:]]
         rows = Z.reshape(len(Z), -1)
         backbone_params, ae_params = lat.split_budget(self.backbone_params, self.autoencoder_params,
-                                                      train_autoencoder=use_latent and not (resume and previous))
+                                                      train_autoencoder=use_latent and not lat.reusable(
+                                                          previous, self.image_shape_, resume))
         self.latent_ = use_latent
         if use_latent:
             self.autoencoder_, _ = lat.fit_autoencoder(previous, rows, self.image_shape_, ae_params,
@@ -199,6 +200,8 @@ class ImageSynthesizer(Synthesizer):
             self.model_shape_ = list(self.autoencoder_.latent_shape_)
             defaults = {"diffusion": lat.latent_network_defaults(self.model_shape_, self.n_condition_channels_)}
         else:
+            for stale in ("autoencoder_", "latent_scale_"):  # from an earlier latent fit
+                self.__dict__.pop(stale, None)
             self.model_shape_ = list(self.image_shape_)
             defaults = network_defaults(self.model_shape_, self.n_condition_channels_)
         condition = y

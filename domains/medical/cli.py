@@ -87,13 +87,17 @@ class MedicalAdapter(DomainAdapter):
         return synth.fit(images, resume=resume)
 
     def sample(self, model, path, n: int, *, batch_size: int = 10_000, seed=None, label=None,
-               progress: bool = False) -> int:
+               progress: bool = False, first_batch: int = 0) -> int:
         """Write ``n`` images (NIfTI) into the new folder ``path``, in batches of at most
         2**24 values (bounded memory)."""
         if not isinstance(model, ImageSynthesizer):
             raise ValueError(f"the medical domain samples ImageSynthesizer models, not {type(model).__name__}.")
-        return super().sample(model, path, n, batch_size=model.sample_batch_size(batch_size), seed=seed,
-                              label=label, progress=progress)
+        return super().sample(model, path, n, batch_size=batch_size, seed=seed, label=label, progress=progress,
+                              first_batch=first_batch)
+
+    def sample_batch_size(self, model, batch_size: int) -> int:
+        """At most 2**24 values per batch (:meth:`ImageSynthesizer.sample_batch_size`)."""
+        return model.sample_batch_size(batch_size)
 
     def evaluate(self, real, synthetic, *, holdout=None, target=None, reference=None, report=None) -> dict:
         """Two-sample AUC, copying share (with ``holdout``) and intensity statistics of the

@@ -14,11 +14,11 @@ depends on the seed and ``i`` only), so:
   can run ranges on many machines over one shared folder;
 - memory is bounded by one batch per worker.
 
-The folder holds ``plan.json`` (written first, once: rows, seed, part and batch sizes, the
+The folder holds ``_plan.json`` (written first, once: rows, seed, part and batch sizes, the
 model's SHA-256; every later call must agree with it, and an unseeded call takes its seed
 from it), the parts ``part-00000<suffix>`` in the domain's part format (Parquet for tables
 and arrays, ``.smi`` for molecules, a folder of files for images and audio) and, written
-last, when every part exists, ``manifest.json``: rows, seed, schema and each part's rows
+last, when every part exists, ``_manifest.json``: rows, seed, schema and each part's rows
 and SHA-256.
 
 Workers are ``spawn``-ed processes (``fork`` after torch has started threads can deadlock),
@@ -42,14 +42,14 @@ import numpy as np
 
 from synthkit.registry import DOMAINS
 
-PLAN, MANIFEST, FORMAT_VERSION = "plan.json", "manifest.json", 1
+PLAN, MANIFEST, FORMAT_VERSION = "_plan.json", "_manifest.json", 1  # "_": readers of Parquet folders skip them
 #: batches per part unless ``shard_rows`` is given (100,000 rows at the CLI's batch of 10,000)
 BATCHES_PER_PART = 10
 
 
 @dataclass(frozen=True)
 class ShardPlan:
-    """What every part of one sharded draw agrees on (stored as ``plan.json``)."""
+    """What every part of one sharded draw agrees on (stored as ``_plan.json``)."""
 
     rows: int
     seed: int
@@ -101,7 +101,7 @@ def sample_shards(model, out, n: int, *, seed=None, shard_rows: int | None = Non
         >>> sample_shards(gen, out, 250, seed=1, shard_rows=100, batch_size=50)["n_shards"]
         3
         >>> sorted(p.name for p in out.iterdir())
-        ['manifest.json', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet', 'plan.json']
+        ['_manifest.json', '_plan.json', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']
     """
     n, workers, batch_size = _positive(n, "n"), _positive(workers, "workers"), _positive(batch_size, "batch_size")
     out = Path(out)
@@ -136,7 +136,7 @@ def sample_shards(model, out, n: int, *, seed=None, shard_rows: int | None = Non
 
 
 def write_manifest(out, plan: ShardPlan) -> Path:
-    """Write ``manifest.json`` (atomically) for a folder whose parts all exist; returns its path."""
+    """Write ``_manifest.json`` (atomically) for a folder whose parts all exist; returns its path."""
     out = Path(out)
     parts = []
     for k in range(plan.n_shards):

@@ -40,7 +40,8 @@ def test_parts_read_in_order_are_the_single_file_draw(model_dir, tmp_path):
     main(["sample", str(model_dir), "-n", "1050", "--seed", "7", "--batch-size", "100", "--out", str(single),
           "--quiet"])
     pd.testing.assert_frame_equal(read_parts(tmp_path / "draw"), pd.read_parquet(single))
-    manifest = json.loads((tmp_path / "draw" / "manifest.json").read_text())
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "draw"), pd.read_parquet(single))  # "_" files skipped
+    manifest = json.loads((tmp_path / "draw" / "_manifest.json").read_text())
     assert manifest["rows"] == 1050 and manifest["seed"] == 7
     assert [p["rows"] for p in manifest["parts"]] == [400, 400, 250]
     assert [p["sha256"] for p in manifest["parts"]] == [digest(tmp_path / "draw" / n) for n in parts(tmp_path / "draw")]
@@ -54,29 +55,29 @@ def test_two_workers_write_the_same_bytes_as_one(model_dir, tmp_path):
     done = sample_shards(model_dir, two, 900, seed=3, shard_rows=200, batch_size=100, workers=2)
     assert done["written"] == 5 and done["complete"]
     assert [digest(one / n) for n in parts(one)] == [digest(two / n) for n in parts(two)]
-    assert (one / "manifest.json").read_bytes() == (two / "manifest.json").read_bytes()
+    assert (one / "_manifest.json").read_bytes() == (two / "_manifest.json").read_bytes()
 
 
 def test_ranges_resume_and_finish_with_the_folders_seed(model_dir, tmp_path):
     """An unseeded first range draws the seed and records it; later calls (other machines,
-    a restart) take it from plan.json; a killed writer's temporary file is cleared."""
+    a restart) take it from _plan.json; a killed writer's temporary file is cleared."""
     out = tmp_path / "draw"
     first = sample_shards(model_dir, out, 500, shard_rows=100, batch_size=50, shards=(0, 2))
     assert (first["written"], first["complete"], first["manifest"]) == (2, False, None)
-    assert not (out / "manifest.json").exists()
-    seed = json.loads((out / "plan.json").read_text())["seed"]
+    assert not (out / "_manifest.json").exists()
+    seed = json.loads((out / "_plan.json").read_text())["seed"]
     (out / ".part-00002.parquet.abc.tmp").write_bytes(b"half a part")
     rest = sample_shards(model_dir, out, 500, shard_rows=100, batch_size=50, shards=(1, None))
     assert (rest["kept"], rest["written"], rest["complete"]) == (1, 3, True)
     assert not list(out.glob(".part-*"))
     fresh = sample_shards(model_dir, tmp_path / "fresh", 500, seed=seed, shard_rows=100, batch_size=50)
     assert fresh["complete"]
-    assert (out / "manifest.json").read_bytes() == (tmp_path / "fresh" / "manifest.json").read_bytes()
+    assert (out / "_manifest.json").read_bytes() == (tmp_path / "fresh" / "_manifest.json").read_bytes()
 
 
 def test_shard_size_rounds_up_to_whole_batches(model_dir, tmp_path):
     done = sample_shards(model_dir, tmp_path / "d", 300, seed=0, shard_rows=120, batch_size=50)
-    plan = json.loads((tmp_path / "d" / "plan.json").read_text())
+    plan = json.loads((tmp_path / "d" / "_plan.json").read_text())
     assert plan["shard_rows"] == 150 and done["n_shards"] == 2
 
 
@@ -90,7 +91,7 @@ def test_a_folder_of_another_draw_is_refused(model_dir, tmp_path):
     other = tmp_path / "data"
     other.mkdir()
     (other / "mine.csv").write_text("a\n1\n")
-    with pytest.raises(ValueError, match="holds no plan.json"):
+    with pytest.raises(ValueError, match="holds no _plan.json"):
         sample_shards(model_dir, other, 300, seed=1)
     assert (other / "mine.csv").read_text() == "a\n1\n"
 
@@ -123,5 +124,5 @@ def test_command_line_writes_parts_with_workers(model_dir, tmp_path, capsys):
     assert "wrote 2 parts (400 rows), kept 0, of 3" in capsys.readouterr().out
     main(["sample", str(model_dir), "-n", "600", "--seed", "4", "--batch-size", "100", "--shard-size", "200",
           "--workers", "2", "--out", str(out), "--quiet"])
-    assert "kept 2, of 3" in capsys.readouterr().out and (out / "manifest.json").exists()
+    assert "kept 2, of 3" in capsys.readouterr().out and (out / "_manifest.json").exists()
     assert len(read_parts(out)) == 600

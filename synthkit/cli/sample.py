@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=10_000, help="rows generated per batch (bounds memory)")
     p.add_argument("--label", help="class label to generate (class-conditional models)")
     p.add_argument("--workers", type=int, default=None,
-                   help="write a folder of parts (plus manifest.json) with this many processes")
+                   help="write a folder of parts (plus _manifest.json) with this many processes")
     p.add_argument("--shards", metavar="A:B", default=None,
                    help="write only parts A to B-1 of a sharded draw (a scheduler's job; same --seed everywhere)")
     p.add_argument("--shard-size", type=int, default=None,

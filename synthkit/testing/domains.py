@@ -126,7 +126,7 @@ def check_sharded_sample(case: DomainCase) -> None:
     out = case.folder / "sharded"
     done = sample_shards(model, out, 7, seed=5, batch_size=3, shard_rows=3)
     assert done["complete"] and done["n_shards"] == 3, f"the sharded draw is incomplete: {done}"
-    assert (out / "manifest.json").exists(), "no manifest.json after every part was written"
+    assert (out / "_manifest.json").exists(), "no manifest.json after every part was written"
     for k, (lo, hi) in enumerate([(0, 3), (3, 6), (6, 7)]):
         part = a.read(str(out / f"part-{k:05d}{a.part_suffix or a.suffix}"))
         assert _same(_rows(whole, lo, hi), part), f"part {k} differs from items {lo}:{hi} of the single-file draw"

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from synthkit.backbones.ebm import ReplayBuffer
+from synthkit.backbones.replay import ReplayBuffer
 from synthkit.backbones.quantile_bins import QuantileBins
 from synthkit.backbones.rbm.dbn import train_layers
 from synthkit.backbones.rbm.layer import RBMLayer

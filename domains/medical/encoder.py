@@ -7,9 +7,15 @@ images alone with a self-supervised pretext task that needs no labels: **rotatio
 prediction** (Gidaris, Singh & Komodakis 2018). Every image is shown rotated by 0, 90, 180
 and 270 degrees in its first two spatial axes (the in-plane axes of an axial slice or
 volume) and the network predicts which rotation it sees; to do so it must learn the
-anatomy's layout and orientation. Its penultimate activations (global average pooled conv
-features through one linear layer) are the features :mod:`~synthkit.domains.medical.fid`
-compares. Images whose in-plane axes differ in length are shown at 0 and 180 degrees only.
+anatomy's layout and orientation.
+
+The feature vector is not the penultimate layer alone: a network trained on rotations
+learns what is where and discards texture, so its last activations barely move when images
+are blurred or noised (FID then fails to rank such distortions). Like the texture
+statistics of Gatys, Ecker & Bethge (2016), the mean and standard deviation over space of
+every channel of every conv block are kept beside the penultimate projection, so the
+features see local contrast and noise as well as layout. Images whose in-plane axes differ
+in length are shown at 0 and 180 degrees only.
 
 The network is tiny (three strided conv blocks, 2-D or 3-D) and trained for a few epochs,
 seeded, on the CPU in seconds; inputs are standardized with one mean and standard deviation
@@ -18,6 +24,7 @@ per channel of the real set, so synthetic images are read on the real images' sc
 References:
     Gidaris, Singh & Komodakis (2018). Unsupervised representation learning by predicting
     image rotations. ICLR.
+    Gatys, Ecker & Bethge (2016). Image style transfer using convolutional neural networks. CVPR.
     Heusel et al. (2017). GANs trained by a two time-scale update rule converge to a local
     Nash equilibrium. NeurIPS (FID, the use of a fixed network's features).
 """
@@ -27,20 +34,34 @@ from __future__ import annotations
 import numpy as np
 
 #: the name reports give for this feature space
-ENCODER_NAME = "rotation-prediction conv encoder (Gidaris et al. 2018), trained on the real images"
+ENCODER_NAME = ("rotation-prediction conv encoder (Gidaris et al. 2018) trained on the real images; "
+                "features: per-block channel mean/std + penultimate layer")
 
 
 def _network(spatial_dims: int, in_channels: int, channels, n_features: int, n_classes: int):
     import torch.nn as nn
 
     conv = nn.Conv2d if spatial_dims == 2 else nn.Conv3d
-    layers, c_in = [], in_channels
+    blocks, c_in = [], in_channels
     for c in channels:
-        layers += [conv(c_in, c, 3, stride=2, padding=1), nn.GroupNorm(min(8, c), c), nn.SiLU()]
+        blocks.append(nn.Sequential(conv(c_in, c, 3, stride=2, padding=1), nn.GroupNorm(min(8, c), c), nn.SiLU()))
         c_in = c
-    pool = nn.AdaptiveAvgPool2d(1) if spatial_dims == 2 else nn.AdaptiveAvgPool3d(1)
-    body = nn.Sequential(*layers, pool, nn.Flatten(), nn.Linear(c_in, n_features), nn.SiLU())
-    return nn.ModuleDict({"body": body, "head": nn.Linear(n_features, n_classes)})
+    return nn.ModuleDict({"blocks": nn.ModuleList(blocks),
+                          "proj": nn.Sequential(nn.Linear(c_in, n_features), nn.SiLU()),
+                          "head": nn.Linear(n_features, n_classes)})
+
+
+def _forward(net, x):
+    """``(penultimate, features)``: the projection the rotation head reads, and the feature
+    vector (channel mean and standard deviation over space of every block, then the projection)."""
+    import torch
+
+    pooled, axes = [], tuple(range(2, x.ndim))
+    for block in net["blocks"]:
+        x = block(x)
+        pooled += [x.mean(axes), x.std(axes)]
+    penultimate = net["proj"](pooled[-2])
+    return penultimate, torch.cat(pooled + [penultimate], 1)
 
 
 class RotationEncoder:
@@ -60,7 +81,7 @@ class RotationEncoder:
         >>> x = make_mni152_slices(12, image_size=16, random_state=0).array
         >>> enc = RotationEncoder(max_epochs=2).fit(x)
         >>> enc.transform(x).shape
-        (12, 32)
+        (12, 256)
     """
 
     name = ENCODER_NAME
@@ -91,6 +112,7 @@ class RotationEncoder:
             torch.manual_seed(self.random_state)
             self.net_ = _network(self.spatial_dims_, self.in_channels_, self.channels, self.n_features,
                                  len(self.rotations_)).to(self.device_)
+        self.n_features_out_ = 2 * sum(self.channels) + self.n_features
         opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
         data = self._tensor(X)
         self.history_ = []
@@ -125,18 +147,18 @@ class RotationEncoder:
         data = self._tensor(self._check(images))
         with torch.no_grad():
             x, y = self._rotated(data)
-            return float((self.net_["head"](self.net_["body"](x)).argmax(1) == y).float().mean())
+            return float((self.net_["head"](_forward(self.net_, x)[0]).argmax(1) == y).float().mean())
 
     # ------------------------------------------------------------------ features
     def transform(self, images, batch_size: int = 256) -> np.ndarray:
-        """Penultimate features ``(n, n_features)`` of ``images`` (unrotated)."""
+        """Features ``(n, n_features_out_)`` of ``images`` (unrotated; see the module docstring)."""
         import torch
 
         data = self._tensor(self._check(images))
         self.net_.eval()
         with torch.no_grad():
-            out = [self.net_["body"](data[i:i + batch_size]).cpu().numpy() for i in range(0, len(data), batch_size)]
-        return np.concatenate(out).astype(np.float64) if out else np.zeros((0, self.n_features))
+            out = [_forward(self.net_, data[i:i + batch_size])[1].cpu().numpy() for i in range(0, len(data), batch_size)]
+        return np.concatenate(out).astype(np.float64) if out else np.zeros((0, self.n_features_out_))
 
     # ------------------------------------------------------------------ helpers
     def _rotated(self, x):
@@ -150,7 +172,7 @@ class RotationEncoder:
         import torch.nn.functional as F
 
         xr, y = self._rotated(x)
-        return F.cross_entropy(self.net_["head"](self.net_["body"](xr)), y)
+        return F.cross_entropy(self.net_["head"](_forward(self.net_, xr)[0]), y)
 
     def _tensor(self, X: np.ndarray):
         import torch

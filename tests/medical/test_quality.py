@@ -103,3 +103,12 @@ def test_too_few_real_images_and_mismatched_shapes_are_rejected(slices):
         image_quality(real, held[:, :, :20, :20])
     with pytest.raises(ValueError, match="NaN"):
         image_quality(real, np.full_like(held, np.nan))
+
+
+@pytest.mark.parametrize("name", ["encoder", "fid", "msssim", "quality"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module("synthkit.domains.medical." + name)
+    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0

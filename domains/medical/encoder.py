@@ -39,7 +39,7 @@ ENCODER_NAME = ("rotation-prediction conv encoder (Gidaris et al. 2018) trained 
 
 
 def _network(spatial_dims: int, in_channels: int, channels, n_features: int, n_classes: int):
-    import torch.nn as nn
+    from torch import nn
 
     conv = nn.Conv2d if spatial_dims == 2 else nn.Conv3d
     blocks, c_in = [], in_channels

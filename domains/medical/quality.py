@@ -98,7 +98,7 @@ def image_quality(real, synthetic, *, holdout=None, encoder: RotationEncoder | N
         encoder = RotationEncoder(random_state=random_state).fit(R)
     fr, fs = encoder.transform(R), encoder.transform(S)
     out: dict = {"encoder": encoder.name, "encoder_rotation_accuracy": encoder.accuracy(R),
-                 "n_real": int(len(R)), "n_synthetic": int(len(S))}
+                 "n_real": len(R), "n_synthetic": len(S)}
     out.update(fid_with_reference(fr, fs, random_state=random_state))
     out.update(kid(fr, fs, random_state=random_state))
     half = np.random.default_rng(random_state).permutation(len(R))

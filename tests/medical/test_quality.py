@@ -1,6 +1,8 @@
 """Image quality scores with no download: the locally trained encoder, FID / KID on its
 features, MS-SSIM diversity, precision / recall, and the checks of ``image_quality``."""
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
@@ -43,11 +45,11 @@ def test_fid_is_zero_for_one_set_and_grows_with_blur_and_noise(slices, encoder):
     fr = encoder.transform(real)
     assert fid(fr, fr) < 1e-8
     blurred = [fid(fr, encoder.transform(gaussian_filter(held, (0, 0, s, s)))) for s in (0, 1, 2, 3)]
-    assert all(a < b for a, b in zip(blurred, blurred[1:])), blurred
+    assert all(a < b for a, b in itertools.pairwise(blurred)), blurred
     rng = np.random.default_rng(0)
     noised = [fid(fr, encoder.transform(held + s * real.std() * rng.normal(size=held.shape)))
               for s in (0, 0.3, 0.6, 1.0)]
-    assert all(a < b for a, b in zip(noised, noised[1:])), noised
+    assert all(a < b for a, b in itertools.pairwise(noised)), noised
 
 
 def test_fid_reference_compares_halves_at_equal_n(slices, encoder):

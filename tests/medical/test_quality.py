@@ -114,3 +114,12 @@ def test_docstring_examples_run(name):
 
     module = importlib.import_module("synthkit.domains.medical." + name)
     assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_image_quality_runs_on_volumes():
+    from synthkit.domains.medical import make_synthetic_shapes
+
+    volumes, _ = make_synthetic_shapes(12, image_size=16, spatial_dims=3, random_state=0)
+    x = volumes.array
+    q = image_quality(x[:8], x[8:], encoder=RotationEncoder(max_epochs=1).fit(x[:8]), n_pairs=8)
+    assert np.isfinite(q["fid"]) and 0.0 <= q["ms_ssim"] <= 1.0 and q["n_real"] == 8

@@ -67,6 +67,16 @@ def refine_phase(clips: np.ndarray, images: np.ndarray, rep, n_iter: int) -> np.
 
     Returns:
         ``(n, samples)`` float32 waveforms.
+
+    Example:
+        >>> import numpy as np
+        >>> from synthkit.domains.audio import LogMel, log_spectral_distance
+        >>> x = (0.5 * np.sin(2 * np.pi * 440 * np.arange(2000) / 8000))[None].astype(np.float32)
+        >>> rep = LogMel(sample_rate=8000, n_fft=256, n_mels=40).fit(x)
+        >>> noisy = x + 0.05 * np.random.default_rng(0).standard_normal(x.shape).astype(np.float32)
+        >>> out = refine_phase(noisy, rep.encode(x), rep, 4)  # toward the clean clip's mel energies
+        >>> bool(log_spectral_distance(x, out, n_fft=256) < log_spectral_distance(x, noisy, n_fft=256))
+        True
     """
     x = torch.from_numpy(np.ascontiguousarray(clips, dtype=np.float32)).double()
     with torch.inference_mode():

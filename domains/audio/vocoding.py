@@ -34,7 +34,12 @@ CHECKPOINT_FOLDER = "vocoder"
 
 
 def list_vocoders() -> dict[str, str]:
-    """Vocoder names and their one-line descriptions."""
+    """Vocoder names and their one-line descriptions.
+
+    Example:
+        >>> sorted(list_vocoders())
+        ['griffin-lim', 'learned']
+    """
     return dict(VOCODERS)
 
 

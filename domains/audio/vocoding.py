@@ -94,6 +94,7 @@ def fit_vocoder(synth, clips: np.ndarray, previous=None, resume: bool = False):
     if synth.vocoder != "learned":
         return None, None
     from synthkit.domains.audio.vocoder import MelVocoder
+
     from synthkit.persistence import save
 
     config = synth.representation_config_

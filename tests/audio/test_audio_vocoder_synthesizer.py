@@ -9,15 +9,15 @@ import json
 import numpy as np
 import pytest
 import torch
-
-import synthkit
-from audio_helpers import N, SR
-from synthkit.cli import main
+from audio_helpers import SR, N
 from synthkit.domains.audio import log_spectral_distance, make_words
 from synthkit.domains.audio.cli import ADAPTER
 from synthkit.domains.audio.synthesizer import AudioSynthesizer
 from synthkit.domains.audio.vocoder import MelVocoder
 from synthkit.domains.audio.vocoding import CHECKPOINT_FOLDER, VOCODER_SHARE
+
+import synthkit
+from synthkit.cli import main
 
 VAE = {"max_epochs": 1, "hidden_dims": [4]}
 SMALL = {"channels": [16, 8], "batch_size": 8, "learning_rate": 5e-3}

@@ -6,6 +6,8 @@ folder name is the label); ``write`` and ``sample`` produce such folders (``clip
 ...), atomically::
 
     synthkit fit audio clips/ --target label --out model/ --max-time 600
+    synthkit fit audio clips/ --target label --out model/ --max-time 600 --param vocoder=learned \
+        --param 'vocoder_params={"max_epochs": 400}'
     synthkit sample model/ -n 100 --out synthetic/ [--label yes]
     synthkit evaluate --domain audio clips/ synthetic/ --holdout held/ --report report.html
     synthkit demo --domain audio
@@ -21,8 +23,8 @@ from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.folders import read_clip_folder, write_clip_folder
 
 #: ``--param`` keys that configure the synthesizer itself; every other key is a backbone parameter
-SYNTHESIZER_KEYS = ("representation", "sample_rate", "clip_seconds", "representation_params", "random_state",
-                    "verbose")
+SYNTHESIZER_KEYS = ("representation", "sample_rate", "clip_seconds", "representation_params", "vocoder",
+                    "vocoder_params", "random_state", "verbose")
 #: the demo's bundled data: word-like clips of 4 classes, half a second at 8 kHz
 EXAMPLE = {"n_samples": 160, "n_classes": 4, "duration": 0.5, "sample_rate": 8000}
 

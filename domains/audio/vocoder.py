@@ -32,6 +32,7 @@ from synthkit.domains.audio.clips import AudioClips, as_batch, fit_length
 from torch import nn
 
 from synthkit.training import seeded
+from synthkit.training.runtime import resolve_device
 from synthkit.training.progress import progress_bar
 
 
@@ -109,6 +110,7 @@ class MelVocoder(BaseEstimator):
             follow the image more faithfully than the network, whose output sits nearer real
             clips: FID and intended-class accuracy of generated clips are better without
             (``docs/benchmarks/audio.md``). Use it where the inversion must be faithful.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``: where it trains and decodes.
         random_state: seed of the initialization and batches; ``verbose``: a progress bar.
 
     Attributes:
@@ -127,7 +129,7 @@ class MelVocoder(BaseEstimator):
 
     def __init__(self, representation, *, channels=(64, 32, 16, 8), max_epochs: int = 200, batch_size: int = 16,
                  learning_rate: float = 2e-3, max_time: float | None = None, stft_sizes=None,
-                 refine_iter: int = 0, random_state=None, verbose: int = 0):
+                 refine_iter: int = 0, device="auto", random_state=None, verbose: int = 0):
         self.representation = representation
         self.channels = channels
         self.max_epochs = max_epochs
@@ -136,6 +138,7 @@ class MelVocoder(BaseEstimator):
         self.max_time = max_time
         self.stft_sizes = stft_sizes
         self.refine_iter = refine_iter
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
@@ -180,15 +183,17 @@ class MelVocoder(BaseEstimator):
         self.n_mels_, self.hop_ = int(images.shape[1]), int(rep.hop)
         rng = np.random.default_rng(self.random_state)
         with seeded(int(rng.integers(2**31)), torch.device("cpu")):
-            self.modules_ = nn.ModuleDict(self._build())
-        net = self.modules_["generator"]
+            self.modules_ = nn.ModuleDict(self._build())  # initialized on the CPU: the same weights anywhere
+        device = self._device()
+        net = self.modules_["generator"].to(device)
+        images, wave = images.to(device), wave.to(device)
         opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), betas=(0.5, 0.9))
         bar = progress_bar(total=self.max_epochs, verbose=self.verbose, desc="vocoder")
         self.loss_, self.n_steps_, out_of_time = float("nan"), 0, False
         for _ in range(int(self.max_epochs)):
             order, losses = rng.permutation(len(x)), []
             for first in range(0, len(x), int(self.batch_size)):
-                idx = torch.from_numpy(order[first:first + int(self.batch_size)])
+                idx = torch.from_numpy(order[first:first + int(self.batch_size)]).to(device)
                 loss = stft_loss(wave[idx], net(images[idx])[:, : x.shape[1]], self.resolutions_)
                 opt.zero_grad()
                 loss.backward()
@@ -213,7 +218,7 @@ class MelVocoder(BaseEstimator):
         return {"generator": MelGANGenerator(self.n_mels_, self.hop_, tuple(self.channels))}
 
     def _device(self) -> torch.device:
-        return torch.device("cpu")
+        return resolve_device(getattr(self, "device", "cpu"))
 
     def decode(self, images) -> np.ndarray:
         """Encoded log-mel images ``(n, n_mels, frames)`` -> ``(n, samples)`` float32 clips in [-1, 1]."""
@@ -225,7 +230,8 @@ class MelVocoder(BaseEstimator):
             raise ValueError(f"expected (n, {expected[0]}, {expected[1]}) log-mel images, got shape {a.shape}.")
         net = self.modules_["generator"]
         with torch.inference_mode():
-            out = torch.cat([net(torch.from_numpy(a[i:i + 64])) for i in range(0, len(a), 64)])
+            device = next(net.parameters()).device
+            out = torch.cat([net(torch.from_numpy(a[i:i + 64]).to(device)).cpu() for i in range(0, len(a), 64)])
         out = out[:, : rep.n_samples_].numpy()
         if self.refine_iter:
             from synthkit.domains.audio.refine import refine_phase

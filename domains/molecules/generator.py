@@ -17,17 +17,18 @@ import math
 import warnings
 
 import numpy as np
-import pandas as pd
 from sklearn.utils.validation import check_is_fitted
-
-from synthkit.domains.molecules import properties as props
-from synthkit.domains.molecules.chem import canonical, canonicalize, require_rdkit, to_mol
-from synthkit.domains.molecules.io import Molecules, read_molecules
+from synthkit.domains.molecules.chem import canonical, canonicalize, require_rdkit
+from synthkit.domains.molecules.conditions import condition_rows, condition_values
 from synthkit.domains.molecules.grammar import SmilesGrammar
 from synthkit.domains.molecules.graph_codec import GraphCodec
+from synthkit.domains.molecules.io import read_molecules
+from synthkit.domains.molecules.randomized import randomized_smiles
 from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
+
 from synthkit.sampling import draw_until
 from synthkit.synthesizer import Synthesizer
+from synthkit.training.runtime import seed_from
 
 #: backbones a molecule representation can be handed to: token ids for "sequence", and
 #: integer codes as categorical columns for "vae" (tokens, or graph node/adjacency codes)
@@ -154,7 +155,7 @@ class MoleculeGenerator(Synthesizer):
         mols = read_molecules(smiles, largest_fragment=self.largest_fragment, warn=True)
         if not mols.smiles:
             raise ValueError(f"{mols.source}: no valid molecule to learn from. {mols.summary()}")
-        cond, kind = self._condition_values(mols, y)
+        cond, kind = condition_values(mols, y)
         strings, origin = mols.smiles, np.arange(len(mols.smiles))
         # one seed for the randomized writings and the backbone, drawn once and read back from the
         # backbone's checkpoint on resume, so an unseeded fit resumes on the same strings
@@ -239,34 +240,6 @@ class MoleculeGenerator(Synthesizer):
         defaults = {"categorical_features": list(range(width))} if self.backbone_name_ == "vae" else {}
         return super()._make_backbone(defaults=defaults, per_backbone=per_backbone)
 
-    def _condition_values(self, mols: Molecules, y):
-        """The condition array aligned with ``mols.smiles`` and what kind it is."""
-        if y is None:
-            return None, None
-        if isinstance(y, str):
-            if mols.properties is not None and y in mols.properties.columns:
-                column = mols.properties[y]
-                numeric = np.asarray(pd.to_numeric(column, errors="coerce"), dtype=float)
-                if np.isfinite(numeric).all():
-                    return numeric.reshape(-1, 1), "values"
-                return column.astype(str).to_numpy(), "labels"
-            if y in props.PROPERTIES:
-                values = props.compute([to_mol(s) for s in mols.smiles], y)
-                if not np.isfinite(values).all():
-                    raise ValueError(f"property {y!r} could not be computed for every molecule.")
-                return values.reshape(-1, 1), y
-            raise ValueError(
-                f"y={y!r} is neither a column of {mols.source} nor a property ({', '.join(props.PROPERTIES)})."
-            )
-        y = np.asarray(y)
-        n_entries = len(mols.smiles) + len(mols.invalid)
-        if len(y) != n_entries:
-            raise ValueError(f"y has {len(y)} entries but smiles has {n_entries}.")
-        every = sorted(mols.lines + [line for line, _, _ in mols.invalid])
-        position = {line: i for i, line in enumerate(every)}
-        y = y[[position[line] for line in mols.lines]]
-        return y, ("labels" if y.ndim == 1 else "values")
-
     # ------------------------------------------------------------------ sampling
     @property
     def codec_(self):
@@ -297,23 +270,8 @@ class MoleculeGenerator(Synthesizer):
 
     def _condition_rows(self, y, n: int):
         """Per-row condition for ``n`` draws (``None`` for an unconditional model)."""
-        kind = self.condition_
-        if kind is None:
-            if y is not None:
-                raise ValueError("this MoleculeGenerator was fitted without y; pass y=None.")
-            return None
-        if kind == "labels":
-            if y is None:
-                return None  # the backbone draws labels from the training frequencies
-            y = np.asarray(y)
-            return np.full(n, y.item(), dtype=y.dtype) if y.ndim == 0 else y
-        if y is None:
-            raise ValueError(f"this MoleculeGenerator is conditioned on {kind}; pass y (a value or one per row).")
-        y = np.asarray(y, dtype=float)
-        width = self.backbone_.condition_dim_
-        if y.ndim == 0 or y.size == width:
-            return np.tile(y.reshape(1, width), (n, 1))
-        return y.reshape(n, width)
+        width = self.backbone_.condition_dim_ if self.condition_ not in (None, "labels") else 0
+        return condition_rows(self.condition_, y, n, width)
 
     def generate(self, n: int, *, y=None, random_state=None, constrained: bool | None = None) -> list[str | None]:
         """One draw per row: canonical SMILES, or ``None`` where the decoding is not a valid
@@ -353,7 +311,7 @@ class MoleculeGenerator(Synthesizer):
         check_is_fitted(self, "backbone_")
         n = _check_count(n_samples)
         seed = self.random_state if random_state is None else random_state
-        seeds = np.random.SeedSequence(_entropy(seed)).spawn(int(self.max_rounds))
+        seeds = np.random.SeedSequence(seed_from(seed)).spawn(int(self.max_rounds))
         conds = self._condition_rows(y, n)
 
         def size(need, drawn, accepted):  # a few extra when validity is low, so that rounds stay few
@@ -429,24 +387,3 @@ class MoleculeGenerator(Synthesizer):
 
         with counting(batches, total=total, verbose=progress, unit="molecule") as counted:
             return write_batches(path, counted)
-
-
-def randomized_smiles(smiles, n: int, *, seed: int = 0):
-    """``n`` SMILES of each molecule written from random atom orders (RDKit's
-    ``MolToRandomSmilesVect``; repeats are possible for small molecules).
-
-    Returns:
-        ``(strings, origin)``: the strings and, for each, the index of its molecule.
-    """
-    Chem = require_rdkit()
-    strings: list[str] = []
-    for i, smi in enumerate(smiles):
-        strings += list(Chem.MolToRandomSmilesVect(to_mol(smi), n, randomSeed=(seed + i) % 2**31))
-    return strings, np.repeat(np.arange(len(smiles)), n)
-
-
-def _entropy(seed):
-    from synthkit.training.runtime import seed_from
-
-    s = seed_from(seed)
-    return None if s is None else s

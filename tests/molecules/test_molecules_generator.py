@@ -165,7 +165,7 @@ def test_reinvent_needs_an_autoregressive_prior():
 
 
 def test_randomized_smiles_are_other_writings_of_the_same_molecules():
-    from synthkit.domains.molecules.generator import randomized_smiles
+    from synthkit.domains.molecules.randomized import randomized_smiles
 
     mols = ["CCc1ncsc1C(=O)NC1CCc2ccccc2C1=O", "O=S(=O)(Nc1nccc2c1CC2)c1ccccc1Cl"]
     strings, origin = randomized_smiles(mols, 4, seed=3)

@@ -36,6 +36,8 @@ BACKBONES = ("sequence", "vae")
 REPRESENTATIONS = (*TOKENIZERS, "graph")
 #: representations whose strings :class:`SmilesGrammar` can constrain while sampling
 GRAMMAR_REPRESENTATIONS = ("smiles", "kekule_smiles")
+#: randomized writings per molecule for the sequence backbone (``n_randomized=None``)
+DEFAULT_RANDOMIZED = 5
 
 
 class MoleculeGenerator(Synthesizer):
@@ -52,13 +54,17 @@ class MoleculeGenerator(Synthesizer):
             cloned at fit) (GRU / causal transformer, exact likelihood; needed by
             :func:`~synthkit.domains.molecules.optimize`) or ``"vae"`` (token positions as
             categorical columns; likelihood is the ELBO).
-        representation: ``"selfies"`` (every token string decodes to a molecule),
-            ``"smiles"`` (regex tokens), ``"kekule_smiles"`` (SMILES with explicit single
-            and double bonds instead of aromatic atoms, whose validity the decoding
-            grammar can keep track of; see ``constrained_decoding``), or ``"graph"`` (atoms and Kekulé bonds as node and
-            adjacency codes in breadth-first order, decoded with valence correction; see
+        representation: ``"kekule_smiles"`` (the default: SMILES with explicit single and
+            double bonds instead of aromatic atoms, whose validity the decoding grammar can
+            keep track of; see ``constrained_decoding``), ``"smiles"`` (aromatic, regex
+            tokens), ``"selfies"`` (every token string decodes to a molecule, but its decoder
+            turns would-be-invalid strings into odd, hard-to-synthesize molecules), or
+            ``"graph"`` (atoms and Kekulé bonds as node and adjacency codes in breadth-first
+            order, decoded with valence correction; see
             :mod:`~synthkit.domains.molecules.graph_codec`; needs ``backbone="vae"``, a
-            GraphVAE-style one-shot model).
+            GraphVAE-style one-shot model). The default was SELFIES until Kekulé SMILES with
+            randomized writings measured far closer to the training distribution
+            (``docs/benchmarks/molecules.md``).
         backbone_params: keyword arguments of the backbone (e.g. ``{"hidden_dim": 512,
             "max_time": 600}``); see ``synthkit.make_generator``. The sequence backbone
             defaults to ``batch_size=64`` here (faster progress on a time budget).
@@ -71,11 +77,11 @@ class MoleculeGenerator(Synthesizer):
             Cheminform. 11:71): each training molecule enters training as this many SMILES
             written from random atom orders (for ``"selfies"``: their SELFIES) instead of
             its one canonical string, which slows the overfitting of sequence models on
-            small sets (the paper's finding). Measured here (14k molecules, 30 min, one
-            thread): Kekulé SMILES with 5 writings, FCD 4.65 against a real-vs-real 3.12
-            at 98 % valid draws under the grammar; aromatic SMILES with 2, FCD 3.97 at
-            75 %; with SELFIES it did not help (FCD 10.4 vs 9.0 canonical); see
-            ``benchmarks/molecules.py``. ``0`` (default) trains on canonical strings only. Not used by ``"graph"``. The backbone's validation
+            small sets (the paper's finding; measured here with Kekulé SMILES, not with
+            SELFIES: ``docs/benchmarks/molecules.md``). ``None`` (default): 5 with
+            ``backbone="sequence"``, 0 otherwise (the VAE models token positions as
+            categorical columns, and other writings put tokens where the canonical string
+            never has them); ``0`` trains on canonical strings only. Not used by ``"graph"``. The backbone's validation
             split (``early_stopping``) is then drawn from the augmented strings, so other
             writings of a validation molecule may be trained on. ``score_samples`` is
             the likelihood of the canonical string, one of many writings of a molecule.
@@ -112,12 +118,12 @@ class MoleculeGenerator(Synthesizer):
     def __init__(
         self,
         backbone="sequence",
-        representation="selfies",
+        representation="kekule_smiles",
         backbone_params=None,
         *,
         largest_fragment=True,
         max_tokens=None,
-        n_randomized=0,
+        n_randomized=None,
         constrained_decoding=True,
         max_rounds=10,
         random_state=None,
@@ -160,8 +166,8 @@ class MoleculeGenerator(Synthesizer):
         # one seed for the randomized writings and the backbone, drawn once and read back from the
         # backbone's checkpoint on resume, so an unseeded fit resumes on the same strings
         self._fit_seed(resume)
-        if self.n_randomized and self.representation != "graph":
-            strings, origin = randomized_smiles(mols.smiles, int(self.n_randomized), seed=self.fit_seed_)
+        if self._n_randomized and self.representation != "graph":
+            strings, origin = randomized_smiles(mols.smiles, self._n_randomized, seed=self.fit_seed_)
         if self.representation == "graph":
             codec = GraphCodec().fit(strings, max_atoms=self.max_tokens)
         else:
@@ -220,10 +226,17 @@ class MoleculeGenerator(Synthesizer):
         if self.max_tokens is not None and (not isinstance(self.max_tokens, (int, np.integer)) or self.max_tokens < 1):
             raise ValueError(f"max_tokens must be a positive integer or None, got {self.max_tokens!r}.")
         n = self.n_randomized
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n_randomized must be a non-negative integer, got {n!r}.")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0):
+            raise ValueError(f"n_randomized must be None or a non-negative integer, got {n!r}.")
         if not isinstance(self.max_rounds, (int, np.integer)) or self.max_rounds < 1:
             raise ValueError(f"max_rounds must be a positive integer, got {self.max_rounds!r}.")
+
+    @property
+    def _n_randomized(self) -> int:
+        """Randomized writings per molecule: ``n_randomized``, or its default for the backbone."""
+        if self.n_randomized is not None:
+            return int(self.n_randomized)
+        return DEFAULT_RANDOMIZED if self.backbone_name_ == "sequence" else 0
 
     def _make_backbone(self, width: int):
         per_backbone = {

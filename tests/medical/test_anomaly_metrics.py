@@ -57,3 +57,14 @@ def test_bad_inputs_are_refused():
         pixel_auprc(np.full((2, 3), np.nan), MASKS)
     with pytest.raises(ValueError, match="percentile"):
         healthy_threshold(MAPS, 100)
+
+
+@pytest.mark.parametrize("name", ["synthkit.domains.medical.anomaly", "synthkit.domains.medical.anomaly_metrics",
+                                  "synthkit.domains.medical.baselines", "synthkit.domains.medical.noise",
+                                  "synthkit.backbones.diffusion.noise"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

@@ -24,8 +24,6 @@ import json
 import os
 import time
 
-import numpy as np
-
 METHODS = ("anoddpm-gaussian", "anoddpm-simplex", "reconstruction-vae", "likelihood-vae", "likelihood-made",
            "zscore", "autoencoder")
 
@@ -57,7 +55,10 @@ def build(name: str, args):
 
 def main(argv=None) -> int:
     from synthkit.domains.medical import LESION_KINDS, make_mni152_slices, paint_lesions
-    from synthkit.domains.medical.anomaly_metrics import image_auroc, localization_scores
+    from synthkit.domains.medical.anomaly_metrics import (
+        image_auroc,
+        localization_scores,
+    )
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", type=int, default=32)

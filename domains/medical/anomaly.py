@@ -36,8 +36,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
-
-from synthkit.domains.medical import anomaly_diffusion, anomaly_likelihood, anomaly_reconstruction
+from synthkit.domains.medical import (
+    anomaly_diffusion,
+    anomaly_likelihood,
+    anomaly_reconstruction,
+)
 from synthkit.domains.medical.noise import check_noise
 from synthkit.domains.medical.synthesizer import ImageSynthesizer
 

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+from synthkit.domains.medical.preprocess import ImagePreprocessor
 from torch import nn
 
-from synthkit.domains.medical.preprocess import ImagePreprocessor
 from synthkit.training.runtime import resolve_device, seed_from, seeded
 
 

@@ -3,11 +3,11 @@ and its maps rank painted lesions above healthy tissue better than after two epo
 save / load keeps the simplex forward noise and the maps."""
 
 import numpy as np
-
-import synthkit
 from synthkit.domains.medical import make_mni152_slices, paint_lesions
 from synthkit.domains.medical.anomaly import ImageAnomalyDetector
 from synthkit.domains.medical.anomaly_metrics import pixel_auroc
+
+import synthkit
 
 PARAMS = {"n_timesteps": 100, "n_sampling_steps": 10}
 

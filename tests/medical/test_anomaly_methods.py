@@ -9,11 +9,11 @@ dark lesions on strongly deformed slices, where the mean image does not explain 
 
 import numpy as np
 import pytest
-
-import synthkit
 from synthkit.domains.medical import make_mni152_slices, paint_lesions
 from synthkit.domains.medical.anomaly import ImageAnomalyDetector
 from synthkit.domains.medical.anomaly_metrics import pixel_auroc
+
+import synthkit
 
 SIZE = (16, 16)
 VAE = {"hidden_dims": (64,), "latent_dim": 8, "prior": "standard", "learning_rate": 3e-3}
@@ -69,7 +69,9 @@ def test_methods_refuse_backbones_they_cannot_use():
         ImageAnomalyDetector(noise="pink").fit(healthy)
     with pytest.raises(ValueError, match="for method='anoddpm'"):
         ImageAnomalyDetector(method="reconstruction", noise="simplex").fit(healthy)
-    from synthkit.backbones.flow import NormalizingFlow  # an instance with no per-voxel likelihood
+    from synthkit.backbones.flow import (
+        NormalizingFlow,  # an instance with no per-voxel likelihood
+    )
     with pytest.raises(ValueError, match="per-voxel likelihood"):
         ImageAnomalyDetector(NormalizingFlow(max_epochs=1, verbose=0), method="likelihood",
                              image_size=(8, 8)).fit(make_mni152_slices(4, image_size=8, random_state=0))

@@ -2,9 +2,15 @@
 
 import numpy as np
 import pytest
-
-from synthkit.domains.medical.anomaly_metrics import (best_dice, dice_at, healthy_threshold, image_auroc,
-                                                        localization_scores, pixel_auprc, pixel_auroc)
+from synthkit.domains.medical.anomaly_metrics import (
+    best_dice,
+    dice_at,
+    healthy_threshold,
+    image_auroc,
+    localization_scores,
+    pixel_auprc,
+    pixel_auroc,
+)
 
 # 6 voxels, lesion = voxels 0, 1, 4
 MAPS = np.array([[0.9, 0.4, 0.7], [0.1, 0.4, 0.2]])

@@ -4,10 +4,10 @@ noise, seeded, 2-D and 3-D; and the DDPM's ``forward_noise`` option that trains 
 import numpy as np
 import pytest
 import torch
+from synthkit.domains.medical.noise import SimplexNoise, simplex_noise
 
 from synthkit.backbones.diffusion import DDPM
 from synthkit.backbones.diffusion.noise import build_noise, list_noises
-from synthkit.domains.medical.noise import SimplexNoise, simplex_noise
 
 
 def _lag_correlation(x, lag):

@@ -93,7 +93,7 @@ def main(argv=None) -> int:
             truth = det.transform_masks(masks)
             m = localization_scores(maps[inside], truth[inside], healthy_maps[val_inside])
             m["image_auroc"] = image_auroc(healthy_scores, det.score_samples(images))
-            rows.append({"method": name, "kind": kind, "fit_s": round(fit_s, 1), **{k: round(v, 4) for k, v in m.items()}})
+            rows.append({"method": name, "kind": kind, "fit_s": round(fit_s, 1), **m})
             print(f"{name:20s} {kind:10s} dice {m['best_dice']:.3f} auprc {m['pixel_auprc']:.3f} "
                   f"auroc {m['pixel_auroc']:.3f} img {m['image_auroc']:.3f} dice@thr {m['dice_at_healthy_threshold']:.3f} "
                   f"fit {fit_s:.0f}s load {os.getloadavg()[0]:.1f}", flush=True)
@@ -106,7 +106,8 @@ def main(argv=None) -> int:
     print(f"# load after: {os.getloadavg()}")
     if args.json:
         with open(args.json + ".tmp", "w") as f:
-            json.dump({"args": vars(args), "rows": rows}, f, indent=1)
+            json.dump({"args": vars(args), "rows": [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+                                                     for r in rows]}, f, indent=1)
         os.replace(args.json + ".tmp", args.json)
     return 0
 

@@ -15,7 +15,10 @@ Modules: ``imageset`` (:class:`ImageSet`), ``io`` (:func:`load_images`), ``save`
 (:func:`save_images`), ``dicom`` (series checks), ``preprocess`` (:class:`ImagePreprocessor`),
 ``datasets`` (MNI152 slices, MONAI synthetic shapes), ``lesions`` (:func:`paint_lesions`),
 ``networks`` (MONAI ``DiffusionModelUNet`` / ``PatchDiscriminator`` as registered synthkit
-networks), ``synthesizer`` (:class:`ImageSynthesizer`), ``metrics`` and ``cli`` (the adapter).
+networks), ``synthesizer`` (:class:`ImageSynthesizer`), ``metrics`` and ``cli`` (the adapter);
+anomaly localization: ``anomaly`` (:class:`ImageAnomalyDetector`, methods in ``anomaly_diffusion``,
+``anomaly_reconstruction``, ``anomaly_likelihood``), ``noise`` (simplex noise), ``anomaly_metrics``
+and ``baselines`` (:class:`ZScoreMap`, :class:`AutoencoderMap`).
 MONAI, nibabel, pydicom and nilearn come with ``pip install 'synthkit[medical]'``.
 """
 
@@ -32,6 +35,7 @@ from synthkit.domains.medical.save import save_images  # noqa: E402
 from synthkit.domains.medical import networks  # noqa: E402,F401  (registers the MONAI networks)
 from synthkit.domains.medical.synthesizer import ImageSynthesizer  # noqa: E402
 from synthkit.domains.medical.anomaly import ImageAnomalyDetector  # noqa: E402
+from synthkit.domains.medical.baselines import AutoencoderMap, ZScoreMap  # noqa: E402
 
-__all__ = ["LESION_KINDS", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "load_images", "make_mni152_slices",
-           "make_synthetic_shapes", "paint_lesions", "save_images"]
+__all__ = ["LESION_KINDS", "AutoencoderMap", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "load_images", "make_mni152_slices",
+           "make_synthetic_shapes", "paint_lesions", "save_images", "ZScoreMap"]

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from synthkit.backbones.diffusion.noise import build_noise
 from synthkit.backbones.diffusion.schedule import SCHEDULES, NoiseSchedule
 from synthkit.base import Generator
 from synthkit.nn.denoiser import MLPDenoiser
@@ -106,6 +107,10 @@ class DDPM(Generator):
             range would pin pixels that were constant, e.g. background, to that value);
             ``False`` does not clip.
         n_score_timesteps: Monte Carlo time steps per row in ``score_samples``.
+        forward_noise: the noise ``epsilon`` of the forward process in training, noising and
+            sampling: ``None`` / ``"gaussian"`` (white Gaussian, the default) or a registered
+            noise (:mod:`synthkit.backbones.diffusion.noise`, e.g. AnoDDPM's ``"simplex"``
+            for images); the likelihood bound keeps Gaussian noise.
         **training: see :class:`synthkit.Generator`; here ``learning_rate`` defaults to
             2e-3 and ``ema_decay`` to 0.995.
 
@@ -140,6 +145,7 @@ class DDPM(Generator):
         denoiser_network=None,
         clip_denoised=True,
         n_score_timesteps=50,
+        forward_noise=None,
         max_epochs=None,
         max_time=None,
         batch_size=256,
@@ -182,6 +188,7 @@ class DDPM(Generator):
             raise ValueError(f"clip_denoised must be True, False or 'global', got {self.clip_denoised!r}.")
         if not 0 <= self.cond_drop_prob < 1:
             raise ValueError(f"cond_drop_prob must be in [0, 1), got {self.cond_drop_prob!r}.")
+        build_noise(self.forward_noise)  # an unknown noise fails here, not mid-training
 
     def _learn_data(self, X: np.ndarray) -> None:
         self.data_min_ = X.min(0)
@@ -267,9 +274,14 @@ class DDPM(Generator):
         return x0, sched.eps_from_x0(xt, x0, abar)
 
     # ------------------------------------------------------------------ process
+    def noise_like(self, x: torch.Tensor) -> torch.Tensor:
+        """Forward-process noise shaped like ``x``: ``torch.randn_like`` unless ``forward_noise`` names another."""
+        make = build_noise(self.forward_noise)
+        return torch.randn_like(x) if make is None else make(x)
+
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """Draw ``x_t ~ q(x_t | x_0)`` at 0-based integer steps ``t`` (one per row)."""
-        noise = torch.randn_like(x0) if noise is None else noise
+        noise = self.noise_like(x0) if noise is None else noise
         return self.noise_schedule.q_sample(x0, t, noise)
 
     def p_mean_variance(self, xt, t, c=None, *, t_prev=None, guidance_scale: float = 1.0):
@@ -288,7 +300,7 @@ class DDPM(Generator):
     def p_sample(self, xt, t, c=None, *, t_prev=None, noise=None, guidance_scale: float = 1.0):
         """One ancestral step ``x_{t_prev} ~ p(x_{t_prev} | x_t)``."""
         mean, var, _ = self.p_mean_variance(xt, t, c, t_prev=t_prev, guidance_scale=guidance_scale)
-        noise = torch.randn_like(xt) if noise is None else noise
+        noise = self.noise_like(xt) if noise is None else noise
         return mean + var.sqrt() * noise
 
     def ddim_step(self, xt, t, t_prev, c=None, *, eta: float = 0.0, noise=None, guidance_scale: float = 1.0):
@@ -303,7 +315,7 @@ class DDPM(Generator):
         sigma = eta * ((1 - a_p) / (1 - a_t) * (1 - a_t / a_p)).clamp(min=0).sqrt()
         out = a_p.sqrt() * x0 + (1 - a_p - sigma**2).clamp(min=0).sqrt() * eps
         if eta > 0:
-            out = out + sigma * (torch.randn_like(xt) if noise is None else noise)
+            out = out + sigma * (self.noise_like(xt) if noise is None else noise)
         return out
 
     def sampling_timesteps(self) -> np.ndarray:
@@ -329,14 +341,16 @@ class DDPM(Generator):
         return x
 
     def _sample(self, n, c):
-        return self.p_sample_loop(torch.randn(n, self.n_features_in_, device=self._device()), c)
+        if build_noise(self.forward_noise) is None:
+            return self.p_sample_loop(torch.randn(n, self.n_features_in_, device=self._device()), c)
+        return self.p_sample_loop(self.noise_like(torch.empty(n, self.n_features_in_, device=self._device())), c)
 
     # ------------------------------------------------------------------ training
     def training_loss(self, x0: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Per-row simple loss ``|target - f(x_t, t, c)|^2`` at a uniform random step (Ho et al. eq. 14)."""
         n = len(x0)
         t = torch.randint(0, int(self.n_timesteps), (n,), device=x0.device)
-        noise = torch.randn_like(x0)
+        noise = self.noise_like(x0)
         xt = self.q_sample(x0, t, noise)
         keep = None
         if c is not None and self.cond_drop_prob > 0:

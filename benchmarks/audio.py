@@ -11,9 +11,13 @@ mean-spectrum LSD, modified inception score and AM score (beside the real holdou
 (beside real-vs-real), the copying share (beside its no-copying value), plus fit seconds,
 clips per second, and the representation's reconstruct ceiling (LSD).
 
-Vocoders: the held-out clips through the synthesizer's log-mel and back, by Griffin-Lim and by
-the learned :class:`~synthkit.domains.audio.vocoder.MelVocoder` (trained on the training clips
-for ``--vocoder-epochs``): log-spectral distance and multi-resolution STFT distance.
+Vocoders: the default synthesizer with ``vocoder="learned"`` (a
+:class:`~synthkit.domains.audio.vocoder.MelVocoder` trained on the training clips for
+``--vocoder-epochs``): held-out clips through its log-mel and back by Griffin-Lim, by the
+network alone, by the network plus Griffin-Lim from its phase, and by the untrained network plus
+that refinement (control) -- log-spectral and multi-resolution STFT distances, fit seconds,
+clips decoded per second; then (unless ``--skip-vocoder-generation``) the backbone's same seeded draws
+decoded each way, scored as in the generation table.
 
 Augmentation (:func:`synthkit.domains.audio.evaluate_augmentation`): word-like clips by a fixed
 set of speakers (``make_words(n_speakers=...)``); the classifier (a small log-mel CNN) trains on
@@ -34,7 +38,8 @@ Every fit is capped at ``--max-time`` seconds and, with ``--max-epochs``, at tha
 
 Usage:
     python benchmarks/audio.py [--quick] [--max-time 600] [--max-epochs N] [--backbones diffusion vae ...]
-                               [--skip-generation] [--skip-vocoder] [--skip-augmentation] [--skip-anomaly]
+                               [--skip-generation] [--skip-vocoder] [--skip-vocoder-generation]
+                               [--skip-augmentation] [--skip-anomaly]
 """
 
 from __future__ import annotations
@@ -80,28 +85,71 @@ def generation(args) -> list[dict]:
 
 
 def vocoders(args) -> list[dict]:
-    """Griffin-Lim against the learned vocoder: held-out word clips through the synthesizer's log-mel and back."""
-    from synthkit.domains.audio import LogMel, make_words
+    """Griffin-Lim against the learned vocoder, on the reconstruct ceiling and on generation.
+
+    One :class:`AudioSynthesizer` (the default backbone, ``vocoder="learned"``) is fitted on the
+    training words: the vocoder for ``--vocoder-epochs`` epochs (no time cap), the backbone at the
+    budget of the other sections. Reconstruct: held-out clips through the log-mel and back by
+    Griffin-Lim, by the vocoder's network alone (the default), by the network plus 4 Griffin-Lim
+    iterations from its phase (``refine_iter=4``), and by the untrained network plus those
+    iterations (a control: what the refinement does alone). Generation: the same seeded backbone
+    draws (``--draw-seeds``) decoded by the first three.
+    """
+    from synthkit.domains.audio import make_words
     from synthkit.domains.audio.cli import ADAPTER
+    from synthkit.domains.audio.evaluation import evaluate_clips
     from synthkit.domains.audio.metrics import spectral_distances
-    from synthkit.domains.audio.synthesizer import mel_defaults
+    from synthkit.domains.audio.synthesizer import AudioSynthesizer
     from synthkit.domains.audio.vocoder import MelVocoder
 
     words = make_words(args.n_clips, n_classes=args.n_classes, duration=args.seconds, sample_rate=args.sample_rate,
                        random_state=0)
     train, holdout = ADAPTER.split(words, seed=0, target="label")
-    mel = LogMel(sample_rate=args.sample_rate, **mel_defaults(args.sample_rate)).fit(train)
-    lsd = {"n_fft": mel.n_fft // 2}
-    rows = [{"vocoder": "Griffin-Lim (32 iterations)", **spectral_distances(holdout.clips, mel.decode(mel.encode(holdout.clips)), **lsd),
-             "fit_s": 0.0}]
+    synth = AudioSynthesizer(sample_rate=args.sample_rate, clip_seconds=args.seconds, vocoder="learned",
+                             vocoder_params={"max_epochs": args.vocoder_epochs, "max_time": None},
+                             backbone_params=budget(args),
+                             random_state=0, verbose=1)
     start = time.perf_counter()
-    learned = MelVocoder(mel, max_epochs=args.vocoder_epochs, random_state=0, verbose=1).fit(train)
-    rows.append({"vocoder": f"MelVocoder ({args.vocoder_epochs} epochs)",
-                 **spectral_distances(holdout.clips, learned.reconstruct(holdout.clips), **lsd),
-                 "fit_s": time.perf_counter() - start})
-    print("| vocoder | LSD dB | MR-STFT | fit s |\n|---|---|---|---|")
-    for row in rows:
-        print(_row(row), flush=True)
+    synth.fit(train)
+    fit_s = time.perf_counter() - start
+    mel, learned = synth.representation_, synth.vocoder_
+    refine = 4  # Griffin-Lim iterations of the refined rows (MelVocoder's refine_iter; its default is 0)
+    untrained = MelVocoder(mel, max_epochs=0, random_state=0).fit(train)
+    decoders = {"Griffin-Lim (32 iterations, InverseMelScale)": (None, 0.0, 0),
+                f"MelVocoder, {args.vocoder_epochs} epochs, network alone": (learned, learned.fit_seconds_, 0),
+                f"MelVocoder, {args.vocoder_epochs} epochs + {refine} GL iterations from its phase":
+                    (learned, learned.fit_seconds_, refine),
+                f"untrained MelVocoder + {refine} GL iterations (control)": (untrained, 0.0, refine)}
+    images, lsd, rows = mel.encode(holdout.clips), {"n_fft": mel.n_fft // 2}, []
+    print(f"vocoder {learned.n_steps_} steps in {learned.fit_seconds_:.0f} s; backbone "
+          f"{type(synth.backbone_).__name__} {getattr(synth.backbone_, 'n_steps_', '?')} steps; whole fit {fit_s:.0f} s")
+    print("| vocoder | LSD dB | MR-STFT | fit s | clips/s decoded |\n|---|---|---|---|---|")
+    for name, (vocoder, seconds, n_iter) in decoders.items():
+        start = time.perf_counter()
+        out = mel.decode(images) if vocoder is None else vocoder.set_params(refine_iter=n_iter).decode(images)
+        rate = len(images) / (time.perf_counter() - start)
+        rows.append({"vocoder": name, **spectral_distances(holdout.clips, out, **lsd), "fit_s": seconds,
+                     "clips_per_s": rate})
+        print(_row(rows[-1]), flush=True)
+    learned.set_params(refine_iter=0)
+    if args.skip_vocoder_generation:
+        return rows
+    print(f"| decoding of the same draws (seeds {args.draw_seeds}, mean ± std) | intended acc | real acc | FID | "
+          "FID real-vs-real | spectrum LSD dB |\n|---|---|---|---|---|---|")
+    for name, (vocoder, _, n_iter) in list(decoders.items())[:3]:
+        synth.vocoder_ = vocoder
+        if vocoder is not None:
+            vocoder.set_params(refine_iter=n_iter)
+        runs = []
+        for seed in args.draw_seeds:
+            fake = synth.sample(len(holdout), y=holdout.labels, random_state=seed)
+            runs.append(evaluate_clips(train, type(train)(clips=fake, sample_rate=train.sample_rate,
+                                                          labels=holdout.labels), holdout)["summary"])
+        cell = {k: f"{np.mean([r[k] for r in runs]):.3g} ± {np.std([r[k] for r in runs]):.2g}"
+                for k in ("intended_class_accuracy", "real_holdout_accuracy", "fid", "fid_real_vs_real",
+                          "spectrum_lsd_db")}
+        print(_row({"decoder": name, **cell}), flush=True)
+    synth.vocoder_ = learned.set_params(refine_iter=0)
     return rows
 
 
@@ -201,6 +249,8 @@ def main(argv=None) -> int:
     p.add_argument("--vocoder-epochs", type=int, default=200, help="epochs of the learned vocoder")
     p.add_argument("--skip-generation", action="store_true")
     p.add_argument("--skip-vocoder", action="store_true")
+    p.add_argument("--skip-vocoder-generation", action="store_true", help="vocoders: reconstruct table only")
+    p.add_argument("--draw-seeds", type=int, nargs="+", default=[1, 2, 3], help="vocoders: seeds of the draws")
     p.add_argument("--skip-augmentation", action="store_true")
     p.add_argument("--skip-anomaly", action="store_true")
     p.add_argument("--threads", type=int, default=1, help="torch threads (tiny networks run fastest on one)")

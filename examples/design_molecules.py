@@ -1,6 +1,6 @@
 """Design drug-like molecules: learn a chemical space, then steer it with REINVENT.
 
-1. Fit a SELFIES language model (GRU) on ~16k real molecules that ship with RDKit.
+1. Fit a Kekulé-SMILES language model (GRU, the default representation) on ~16k real molecules that ship with RDKit.
 2. Sample new molecules and measure them (validity, uniqueness, novelty, diversity).
 3. Optimize toward a multi-parameter objective — drug-likeness (QED), easy synthesis
    (SA score) and a logP window — under an oracle budget, with PAINS-containing
@@ -38,7 +38,6 @@ def main() -> None:
     smiles = load_dataset("drug_like")
     print(f"{len(smiles)} bundled molecules")
     prior = MoleculeGenerator(
-        representation="selfies",
         backbone_params={"hidden_dim": 256, "max_time": args.train_time, "verbose": 1},
         random_state=args.seed,
     ).fit(smiles)

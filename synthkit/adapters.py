@@ -33,6 +33,8 @@ class DomainAdapter(ABC):
     Class attributes:
         name: the registered name (``synthkit fit NAME ...``).
         suffix: the file type ``write`` produces for this domain's data (``".csv"``).
+        part_suffix: the file type of each part of a sharded draw (:mod:`synthkit.sharding`);
+            default ``suffix``.
         commands: extra subcommands this domain serves, e.g. ``("design",)``; each is a
             method of the same name.
         quick_params: fit parameters small enough for a conformance check in seconds.
@@ -40,6 +42,7 @@ class DomainAdapter(ABC):
 
     name: ClassVar[str]
     suffix: ClassVar[str]
+    part_suffix: ClassVar[str | None] = None
     commands: ClassVar[tuple[str, ...]] = ()
     quick_params: ClassVar[dict] = {"max_epochs": 1}
 
@@ -80,15 +83,23 @@ class DomainAdapter(ABC):
         """
 
     def sample(self, model, path, n: int, *, batch_size: int = 10_000, seed=None, label=None,
-               progress: bool = False) -> int:
+               progress: bool = False, first_batch: int = 0) -> int:
         """Write ``n`` draws of a fitted ``model`` to ``path`` in batches; returns the count.
 
-        The default serves every :class:`~synthkit.synthesizer.Synthesizer`: its
-        ``sample_to_file`` draws batch ``i`` from seed child ``i`` only.
+        Batch ``i`` comes from seed child ``i`` only; with ``first_batch=k`` the file holds
+        batches ``k, k+1, ...`` of the draw (one part of a sharded draw). ``batch_size`` is
+        used as :meth:`sample_batch_size` makes it. The default serves every
+        :class:`~synthkit.synthesizer.Synthesizer` through its ``sample_to_file``.
         """
         if label is not None:
             raise ValueError(f"--label is for core generators; a {type(model).__name__} takes conditions in Python.")
-        return model.sample_to_file(path, n, batch_size=batch_size, random_state=seed, progress=progress)
+        return model.sample_to_file(path, n, batch_size=self.sample_batch_size(model, batch_size), random_state=seed,
+                                    progress=progress, first_batch=first_batch)
+
+    def sample_batch_size(self, model, batch_size: int) -> int:
+        """The batch size :meth:`sample` really uses when asked for ``batch_size`` (a domain
+        may cap it to bound memory); sharded draws align their parts to it."""
+        return int(batch_size)
 
     @abstractmethod
     def evaluate(self, real: str, synthetic: str, *, holdout: str | None = None, target: str | None = None,

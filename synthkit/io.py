@@ -21,35 +21,45 @@ TEXT_SUFFIXES = (".smi", ".txt")
 
 
 def read_numeric(path) -> np.ndarray:
-    """Read a numeric matrix from ``.npy`` or a ``.csv`` whose columns are all numbers."""
+    """Read a numeric matrix from ``.npy``, or a ``.csv`` / ``.parquet`` whose columns are all numbers."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file.")
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
+    if path.suffix.lower() in (".csv", ".parquet"):
+        X = read_numeric_frame(path).to_numpy(dtype=float)
+    else:
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file.")
+        if path.suffix.lower() != ".npy":
+            raise ValueError(f"{path}: unsupported file type {path.suffix.lower()!r}; use .npy, .csv or .parquet.")
         try:
             X = np.load(path, allow_pickle=False)
         except ValueError as err:
             raise ValueError(f"{path}: not a numeric .npy array ({err}).") from None
-    elif suffix == ".csv":
-        import pandas as pd
-
-        try:
-            df = pd.read_csv(path)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-            raise ValueError(f"{path}: cannot parse as CSV ({err}).") from None
-        bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])]
-        if bad:
-            raise ValueError(
-                f"{path}: column {bad[0]!r} is not numeric; use the tabular domain "
-                "(synthkit fit tabular ...) for mixed-type tables."
-            )
-        X = df.to_numpy(dtype=float)
-    else:
-        raise ValueError(f"{path}: unsupported file type {suffix!r}; use .npy or .csv.")
     if X.ndim != 2:
         raise ValueError(f"{path}: expected a 2-D matrix, got shape {X.shape}.")
     return X
+
+
+def read_numeric_frame(path):
+    """A ``.csv`` or ``.parquet`` file whose columns are all numbers, as a DataFrame (names kept)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file.")
+    try:
+        if path.suffix.lower() == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError, ValueError) as err:
+        raise ValueError(f"{path}: cannot parse as {path.suffix.lower()[1:].upper()} ({err}).") from None
+    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])]
+    if bad:
+        raise ValueError(
+            f"{path}: column {bad[0]!r} is not numeric; use the tabular domain "
+            "(synthkit fit tabular ...) for mixed-type tables."
+        )
+    return df
 
 
 def write_batches(path, batches: Iterable, *, columns=None) -> int:

@@ -90,22 +90,25 @@ class Synthesizer(BaseEstimator):
         raise NotImplementedError
 
     def sample_to_file(self, path, n: int, *, batch_size: int = 10_000, random_state=None,
-                       progress: bool = False, **options) -> int:
+                       progress: bool = False, first_batch: int = 0, **options) -> int:
         """Generate ``n`` items in batches of ``batch_size`` straight to the file ``path``.
 
         Memory stays bounded by one batch and the file appears (atomically) only when
         complete. Batch ``i`` is drawn from ``SeedSequence(seed, spawn_key=(i,))`` only
         (``seed``: ``random_state``, default the synthesizer's), so the same seed and batch
         size give the same file, and batches can be drawn apart (sharded) and concatenated.
-        ``options`` go to every batch (a domain's ``sample`` options). Returns the number
-        written.
+        ``options`` go to every batch (a domain's ``sample`` options). With ``first_batch=k``
+        the file holds batches ``k, k+1, ...`` of the call's draw (rows from
+        ``k * batch_size``), which is how :mod:`synthkit.sharding` writes one part of a
+        larger draw. Returns the number written.
         """
         check_is_fitted(self, FITTED)
         n = _count(n, "n")
         batch_size = _count(batch_size, "batch_size", minimum=1)
         seed = self.random_state if random_state is None else random_state
+        first_batch = _count(first_batch, "first_batch")
         batches = (self._sample_batch(m, batch_seed, start, **options)
-                   for start, m, batch_seed in batch_seeds(n, batch_size, seed))
+                   for start, m, batch_seed in batch_seeds(n, batch_size, seed, first_batch=first_batch))
         return self._write_samples(path, batches, total=n, progress=progress)
 
     # ------------------------------------------------------------------ persistence
@@ -130,13 +133,19 @@ def batch_seed_sequence(random_state) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed_from(random_state))
 
 
-def batch_seeds(n: int, batch_size: int, random_state):
+def batch_seeds(n: int, batch_size: int, random_state, *, first_batch: int = 0):
     """``(start, size, seed)`` of each batch of an ``n``-item draw: batch ``i``'s integer seed
-    comes from ``SeedSequence(root, spawn_key=(i,))`` only, so any batch can be drawn alone."""
+    comes from ``SeedSequence(root, spawn_key=(i,))`` only, so any batch can be drawn alone.
+
+    With ``first_batch=k`` the draw is batches ``k, k+1, ...`` of a larger one (``start``
+    counts from ``k * batch_size``). Seeds are 63-bit, so a draw of millions of batches has no
+    two alike (among 77,000 batches, 32-bit seeds repeat one, rows and all, with odds 1/2).
+    """
     root = batch_seed_sequence(random_state)
-    for i, start in enumerate(range(0, n, batch_size)):
+    for j, local in enumerate(range(0, n, batch_size)):
+        i = first_batch + j
         child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i))
-        yield start, min(batch_size, n - start), int(child.generate_state(1)[0])
+        yield i * batch_size, min(batch_size, n - local), int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def _count(value, name: str, minimum: int = 0) -> int:

@@ -26,7 +26,7 @@ LAYERS = (
     ("adapters", "synthesizer"),  # the domain contracts: DomainAdapter, the Synthesizer base
     ("synthkit",),  # the package root: re-exports from base, persistence and registry
     ("metrics", "privacy"),  # evaluation of real/synthetic pairs (incl. DCR, MIA); DP-SGD training
-    ("anomaly", "augment"),  # jobs built on any backbone
+    ("anomaly", "augment", "sharding"),  # jobs built on any backbone / any saved model
     ("cli", "testing"),  # entry points: the `synthkit` command, the conformance suite
     ("domains",),  # synthkit.domains.*: above the whole core; one unit per domain
 )

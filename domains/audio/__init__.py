@@ -20,7 +20,9 @@ Griffin-Lim), ``mulaw`` (:class:`MuLaw` tokens), ``representations`` (the regist
 ``metrics`` (spectral distances), ``networks`` (the ``"wavenet"`` sequence cell),
 ``synthesizer`` (:class:`AudioSynthesizer`), ``anomaly`` (:class:`AnomalousSoundDetector`,
 DCASE AUC / pAUC), ``cli`` (the ``synthkit`` domain adapter), ``vocoder`` (:class:`MelVocoder`,
-a learned log-mel inversion), ``perturb`` (waveform perturbations), ``classifier``
+a learned log-mel inversion), ``refine`` (Griffin-Lim from a vocoder's phase), ``vocoding``
+(``AudioSynthesizer(vocoder="griffin-lim" | "learned")``: the names, the time share, resume),
+``perturb`` (waveform perturbations), ``classifier``
 (:class:`LogMelCNNClassifier`, SpecAugment) and ``augment`` (:func:`evaluate_augmentation`:
 with and without synthetic clips, scored on real held-out clips), ``folders``, ``evaluation``,
 ``quality`` (mIS, AM score, NDB/K, copying share) and ``report`` (what ``synthkit evaluate``
@@ -44,6 +46,7 @@ from synthkit.domains.audio.perturb import AddNoise, PitchShift, SpeedPerturb, T
 from synthkit.domains.audio.quality import am_score, copying_share, modified_inception_score, ndb_k
 from synthkit.domains.audio.synthesizer import AudioSynthesizer
 from synthkit.domains.audio.vocoder import MelVocoder
+from synthkit.domains.audio.vocoding import list_vocoders
 from synthkit.domains.audio.representations import (
     get_representation,
     list_representations,
@@ -54,7 +57,7 @@ __all__ = [
     "FAULTS", "AddNoise", "AnomalousSoundDetector", "AudioClips", "AudioSynthesizer", "auc_pauc", "LogMel",
     "LogMelCNNClassifier", "MelVocoder", "MuLaw", "PitchShift", "Representation", "SpeedPerturb", "TimeShift", "am_score",
     "context_frames", "copying_share", "evaluate_augmentation", "get_representation", "list_datasets",
-    "list_representations", "load_audio", "load_dataset", "log_spectral_distance", "make_machine_sounds",
+    "list_representations", "list_vocoders", "load_audio", "load_dataset", "log_spectral_distance", "make_machine_sounds",
     "make_words", "modified_inception_score", "multi_resolution_stft_distance", "ndb_k",
     "representation_from_config", "spectral_distances", "write_wav",
 ]

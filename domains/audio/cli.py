@@ -6,6 +6,8 @@ folder name is the label); ``write`` and ``sample`` produce such folders (``clip
 ...), atomically::
 
     synthkit fit audio clips/ --target label --out model/ --max-time 600
+    synthkit fit audio clips/ --target label --out model/ --max-time 600 --param vocoder=learned \
+        --param 'vocoder_params={"max_epochs": 400}'
     synthkit sample model/ -n 100 --out synthetic/ [--label yes]
     synthkit evaluate --domain audio clips/ synthetic/ --holdout held/ --report report.html
     synthkit demo --domain audio
@@ -21,8 +23,8 @@ from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.folders import read_clip_folder, write_clip_folder
 
 #: ``--param`` keys that configure the synthesizer itself; every other key is a backbone parameter
-SYNTHESIZER_KEYS = ("representation", "sample_rate", "clip_seconds", "representation_params", "random_state",
-                    "verbose")
+SYNTHESIZER_KEYS = ("representation", "sample_rate", "clip_seconds", "representation_params", "vocoder",
+                    "vocoder_params", "random_state", "verbose")
 #: the demo's bundled data: word-like clips of 4 classes, half a second at 8 kHz
 EXAMPLE = {"n_samples": 160, "n_classes": 4, "duration": 0.5, "sample_rate": 8000}
 
@@ -80,7 +82,7 @@ class AudioAdapter(DomainAdapter):
         return synth.fit(clips.clips, clips.labels if target is not None else None, resume=resume)
 
     def sample(self, model, path, n: int, *, batch_size: int = 10_000, seed=None, label=None,
-               progress: bool = False) -> int:
+               progress: bool = False, first_batch: int = 0) -> int:
         """WAV clips of a fitted model into the folder ``path`` (class sub-folders when
         conditional; ``label`` draws that class only), in seeded batches."""
         options = {}
@@ -92,8 +94,12 @@ class AudioAdapter(DomainAdapter):
             if not match:
                 raise ValueError(f"unknown label {label!r}; the model knows {[str(c) for c in classes]}.")
             options["y"] = match[0]
-        return model.sample_to_file(path, n, batch_size=min(batch_size, 256), random_state=seed, progress=progress,
-                                    **options)
+        return model.sample_to_file(path, n, batch_size=self.sample_batch_size(model, batch_size), random_state=seed,
+                                    progress=progress, first_batch=first_batch, **options)
+
+    def sample_batch_size(self, model, batch_size: int) -> int:
+        """At most 256 clips per batch (bounded memory)."""
+        return min(int(batch_size), 256)
 
     def evaluate(self, real, synthetic, *, holdout=None, target=None, reference=None, report=None) -> dict:
         """Classifier-based scores (intended-class accuracy, FID vs real-vs-real, inception

@@ -11,7 +11,8 @@ Decoding undoes the standardization and the dB, recovers a linear-frequency powe
 spectrogram with ``InverseMelScale`` (least squares through the filterbank, negatives
 clipped) and a waveform with ``GriffinLim``, which iterates STFT / inverse STFT to find a
 phase consistent with the magnitudes (with Perraudin's fast momentum). It is a vocoder
-without training: intelligible, slightly phasey; a learned vocoder is a later step.
+without training: intelligible, slightly phasey. The learned alternative is
+:class:`~synthkit.domains.audio.vocoder.MelVocoder` (``AudioSynthesizer(vocoder="learned")``).
 
 References:
     Griffin & Lim, "Signal estimation from modified short-time Fourier transform",

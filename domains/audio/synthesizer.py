@@ -6,7 +6,9 @@ backbone learns, and its inverse turns sampled rows back into sound:
 - ``"mel"``: standardized log-mel images (SpecGAN, Donahue et al. 2019), flattened to rows
   for every image backbone (diffusion, GAN, EBM get synthkit's ``"conv"`` networks over the
   image, with mel bands as the channels of a 1-D convolution; VAE, flow, MADE and RBM see
-  the flat rows), inverted by ``InverseMelScale`` + Griffin-Lim;
+  the flat rows), inverted by ``InverseMelScale`` + Griffin-Lim (``vocoder="griffin-lim"``)
+  or by a :class:`~synthkit.domains.audio.vocoder.MelVocoder` trained on the training clips
+  during ``fit`` (``vocoder="learned"``);
 - ``"mulaw"``: 8-bit μ-law tokens of the waveform for the token ``sequence`` backbone, whose
   default cell is the dilated causal conv stack ``"wavenet"`` (van den Oord et al. 2016;
   :mod:`~synthkit.domains.audio.networks`).
@@ -32,6 +34,7 @@ from synthkit.domains.audio import networks  # noqa: F401  (registers "wavenet" 
 from synthkit.domains.audio.clips import AudioClips, fit_length
 from synthkit.domains.audio.networks import mel_network
 from synthkit.domains.audio.representations import get_representation, representation_from_config
+from synthkit.domains.audio.vocoding import check_vocoder, fit_vocoder
 from synthkit.synthesizer import Synthesizer
 
 #: representation names of this estimator -> registry names
@@ -80,12 +83,20 @@ class AudioSynthesizer(Synthesizer):
         representation_params: parameters of :class:`~synthkit.domains.audio.LogMel` or
             :class:`~synthkit.domains.audio.MuLaw` (defaults: :func:`mel_defaults`).
         backbone_params: backbone hyper-parameters (``max_time``, ``batch_size``, networks...).
+        vocoder: how log-mel images become sound: ``"griffin-lim"`` (no training) or
+            ``"learned"`` (a :class:`~synthkit.domains.audio.vocoder.MelVocoder` trained on the
+            real clips in ``fit``, before the backbone; it takes
+            :data:`~synthkit.domains.audio.vocoding.VOCODER_SHARE` of ``backbone_params``'
+            ``max_time`` unless ``vocoder_params`` sets its own, and the backbone the rest).
+        vocoder_params: :class:`~synthkit.domains.audio.vocoder.MelVocoder` parameters
+            (``max_epochs``, ``max_time``, ``channels``, ``refine_iter``...).
         random_state: seed of the fit and of ``sample`` (unless given there).
         verbose: passed to the backbone (progress bar).
 
     Attributes:
         representation_config_: the fitted representation as JSON (saved with the model).
         backbone_: the fitted backbone; ``classes_``: the labels (``None`` if unconditional);
+        vocoder_: the fitted ``MelVocoder`` (``None`` for Griffin-Lim);
         image_shape_: ``(n_mels, frames)`` of the rows (frames padded) for ``"mel"``.
 
     Example:
@@ -100,13 +111,16 @@ class AudioSynthesizer(Synthesizer):
     domain = "audio"
 
     def __init__(self, representation="mel", backbone=None, *, sample_rate=16000, clip_seconds=1.0,
-                 representation_params=None, backbone_params=None, random_state=None, verbose=0):
+                 representation_params=None, backbone_params=None, vocoder="griffin-lim", vocoder_params=None,
+                 random_state=None, verbose=0):
         self.representation = representation
         self.backbone = backbone
         self.sample_rate = sample_rate
         self.clip_seconds = clip_seconds
         self.representation_params = representation_params
         self.backbone_params = backbone_params
+        self.vocoder = vocoder
+        self.vocoder_params = vocoder_params
         self.random_state = random_state
         self.verbose = verbose
 
@@ -119,7 +133,9 @@ class AudioSynthesizer(Synthesizer):
                 :class:`AudioClips` (its labels are ``y`` unless ``y`` is given) or a folder
                 of WAV / FLAC files (a folder per class gives the labels).
             y: one label per clip (word, speaker, machine id) for class-conditional sampling.
-            resume: continue the backbone's training from its ``checkpoint_dir``.
+            resume: continue the backbone's training from its ``checkpoint_dir``; a learned
+                vocoder already fitted on the same representation (this object's, or the one
+                saved in ``checkpoint_dir``) is kept, not trained again.
         """
         start = time.perf_counter()
         self._check_params()
@@ -131,7 +147,9 @@ class AudioSynthesizer(Synthesizer):
         self.representation_config_ = rep.get_config()
         self._rep = rep
         rows = self._encode(x)
-        self.backbone_ = self._build_backbone()
+        previous = getattr(self, "vocoder_", None) if resume else None
+        self.vocoder_, backbone_time = fit_vocoder(self, x, previous, resume)
+        self.backbone_ = self._build_backbone(backbone_time)
         self.backbone_.fit(rows, y, resume=resume)
         self.classes_ = None if y is None else list(getattr(self.backbone_, "classes_", np.unique(y)))
         self.n_clips_ = len(x)
@@ -159,6 +177,7 @@ class AudioSynthesizer(Synthesizer):
                              f"'transformer'), not {name!r}; use representation='mel' for {name!r}.")
         if self.representation == "mel" and name == "sequence":
             raise ValueError("the 'sequence' backbone models tokens; use representation='mulaw' with it.")
+        check_vocoder(self.vocoder, self.vocoder_params, self.representation)
 
     def _backbone_choice(self):
         from synthkit.registry import backbone_name
@@ -229,10 +248,12 @@ class AudioSynthesizer(Synthesizer):
             tokens[(tokens < 0) | (tokens >= rep.n_tokens)] = silence  # an early end: silence after it
             return rep.decode(tokens)
         n_mels, frames = rep.shape
-        images = np.asarray(rows, dtype=np.float32).reshape(len(rows), *self.image_shape_)[:, :, :frames]
-        return rep.decode(np.nan_to_num(images))
+        images = np.nan_to_num(np.asarray(rows, dtype=np.float32).reshape(len(rows), *self.image_shape_)[:, :, :frames])
+        if getattr(self, "vocoder_", None) is not None:
+            return self.vocoder_.decode(images)
+        return rep.decode(images)
 
-    def _build_backbone(self):
+    def _build_backbone(self, max_time=None):
         from synthkit.registry import make_backbone
 
         name = self._backbone_choice() if self.backbone is None else self.backbone
@@ -245,7 +266,10 @@ class AudioSynthesizer(Synthesizer):
         else:
             per_backbone = {"sequence": {"cell": {"name": "wavenet", "channels": 32}}}
         base = {"random_state": self.fit_seed_, "verbose": self.verbose}
-        return make_backbone(name, self.backbone_params, defaults=base, per_backbone=per_backbone)
+        params = dict(self.backbone_params or {}) if max_time is not None else self.backbone_params
+        if max_time is not None:
+            params["max_time"] = max_time
+        return make_backbone(name, params, defaults=base, per_backbone=per_backbone)
 
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, y=None, random_state=None) -> np.ndarray:

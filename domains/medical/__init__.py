@@ -18,7 +18,10 @@ Modules: ``imageset`` (:class:`ImageSet`), ``io`` (:func:`load_images`), ``save`
 networks), ``synthesizer`` (:class:`ImageSynthesizer`), ``autoencoder``
 (:class:`LatentAutoencoder`, MONAI ``AutoencoderKL``) and ``latent`` (latent diffusion, the
 default for 3-D), ``conditioning`` (images generated for given masks, ``mask_mode="condition"``),
-``metrics`` and ``cli`` (the adapter).
+``metrics``, ``quality`` (FID / KID on a locally trained ``encoder``, MS-SSIM, PRDC) and ``cli``
+(the adapter); anomaly localization: ``anomaly`` (:class:`ImageAnomalyDetector`, methods in
+``anomaly_diffusion``, ``anomaly_reconstruction``, ``anomaly_likelihood``), ``noise`` (simplex
+noise), ``anomaly_metrics`` and ``baselines`` (:class:`ZScoreMap`, :class:`AutoencoderMap`).
 MONAI, nibabel, pydicom and nilearn come with ``pip install 'synthkit[medical]'``.
 """
 
@@ -36,6 +39,8 @@ from synthkit.domains.medical import networks  # noqa: E402,F401  (registers the
 from synthkit.domains.medical.synthesizer import ImageSynthesizer  # noqa: E402
 from synthkit.domains.medical.autoencoder import LatentAutoencoder  # noqa: E402
 from synthkit.domains.medical.anomaly import ImageAnomalyDetector  # noqa: E402
+from synthkit.domains.medical.baselines import AutoencoderMap, ZScoreMap  # noqa: E402
 
-__all__ = ["LESION_KINDS", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer", "LatentAutoencoder", "load_images", "make_mni152_slices", "make_mni152_volumes",
+__all__ = ["LESION_KINDS", "AutoencoderMap", "ImageAnomalyDetector", "ImagePreprocessor", "ImageSet", "ImageSynthesizer",
+           "LatentAutoencoder", "ZScoreMap", "load_images", "make_mni152_slices", "make_mni152_volumes",
            "make_synthetic_shapes", "paint_lesions", "save_images"]

@@ -89,36 +89,48 @@ class MedicalAdapter(DomainAdapter):
         return synth.fit(images, resume=resume)
 
     def sample(self, model, path, n: int, *, batch_size: int = 10_000, seed=None, label=None,
-               progress: bool = False) -> int:
+               progress: bool = False, first_batch: int = 0) -> int:
         """Write ``n`` images (NIfTI) into the new folder ``path``, in batches of at most
         2**24 values (bounded memory)."""
         if not isinstance(model, ImageSynthesizer):
             raise ValueError(f"the medical domain samples ImageSynthesizer models, not {type(model).__name__}.")
-        return super().sample(model, path, n, batch_size=model.sample_batch_size(batch_size), seed=seed,
-                              label=label, progress=progress)
+        return super().sample(model, path, n, batch_size=batch_size, seed=seed, label=label, progress=progress,
+                              first_batch=first_batch)
+
+    def sample_batch_size(self, model, batch_size: int) -> int:
+        """At most 2**24 values per batch (:meth:`ImageSynthesizer.sample_batch_size`)."""
+        return model.sample_batch_size(batch_size)
 
     def evaluate(self, real, synthetic, *, holdout=None, target=None, reference=None, report=None) -> dict:
-        """Two-sample AUC, copying share (with ``holdout``) and intensity statistics of the
-        images in ``synthetic`` against ``real``, on the synthetic images' grid with one
+        """Image quality of the images in ``synthetic`` against ``real``
+        (:func:`~synthkit.domains.medical.quality.image_quality`: FID beside real-vs-real FID
+        at equal n and KID on an encoder trained here on ``real``, MS-SSIM diversity,
+        precision / recall / density / coverage, two-sample AUCs, copying share with
+        ``holdout``) and intensity statistics, on the synthetic images' grid with one
         intensity scale fitted on ``real``; an HTML report with image grids when ``report``."""
-        from synthkit.domains.medical.metrics import copying_share, intensity_stats, two_sample_auc
+        from synthkit.domains.medical.metrics import intensity_stats, two_sample_auc
         from synthkit.domains.medical.preprocess import ImagePreprocessor
+        from synthkit.domains.medical.quality import HEADLINE, MIN_REAL, image_quality
 
         R, S = self.read(real), self.read(synthetic)
         H = None if holdout is None else self.read(holdout)
+        if len(R) < MIN_REAL or len(S) < 2:
+            raise ValueError(f"evaluate needs at least {MIN_REAL} real and 2 synthetic images, got {len(R)} ({real}) "
+                             f"and {len(S)} ({synthetic}).")
         prep = ImagePreprocessor(image_size=S.spatial_shape(0)).fit(R)
         r, s = prep.transform(R).array, prep.transform(S).array
         h = None if H is None else prep.transform(H).array
-        if min(len(r), len(s)) < 2:
-            raise ValueError(f"evaluate needs at least 2 real and 2 synthetic images, got {len(r)} and {len(s)}.")
-        results = {"n_real": len(r), "n_synthetic": len(s), "two_sample_auc": two_sample_auc(r, s),
+        results = {"n_real": len(r), "n_synthetic": len(s), "quality": image_quality(r, s, holdout=h),
                    "intensity": intensity_stats(r, s)}
+        q = results["quality"]
+        results["two_sample_auc"] = q["two_sample_auc"]
         if h is not None:
-            results["copying_share"] = copying_share(r, h, s)
+            results["copying_share"] = q["copying_share"]
             results["two_sample_auc_holdout"] = two_sample_auc(h, s) if min(len(h), len(s)) >= 2 else None
-        results["summary"] = {k: results[k] for k in ("n_real", "n_synthetic", "two_sample_auc", "copying_share")
-                              if k in results}
+        results["summary"] = {"n_real": len(r), "n_synthetic": len(s)}
+        results["summary"].update({k: q[k] for k in HEADLINE if k in q})
         results["summary"]["histogram_overlap"] = results["intensity"]["histogram_overlap"]
+        results["summary"]["encoder"] = q["encoder"]
         if report is not None:
             from synthkit.domains.medical.report import write_image_report
 

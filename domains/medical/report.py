@@ -1,6 +1,7 @@
-"""The HTML report of ``synthkit evaluate --domain medical``: headline scores, image grids of
-real and synthetic images (middle slices of volumes) and intensity histograms, written
-atomically with a JSON of the scores beside it."""
+"""The HTML report of ``synthkit evaluate --domain medical``: the scores of
+:func:`~synthkit.domains.medical.quality.image_quality` with what each means and which
+encoder gave the features, image grids of real beside synthetic images (middle slices of
+volumes) and intensity histograms; written atomically, with a JSON of the scores beside it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,29 @@ from synthkit.domains.medical.metrics import middle_slices
 GRID = 16
 
 
+#: what each score in the table means (how to read it)
+MEANINGS = {
+    "n_real": "real images (after bringing them to the synthetic grid)",
+    "n_synthetic": "synthetic images",
+    "fid": "Fréchet distance on the local encoder's features; read beside the real-vs-real FID",
+    "fid_real_vs_real": "FID between two random halves of the real set, at the same n as the FID",
+    "fid_n": "images per side in both FID figures",
+    "kid": "kernel inception distance (unbiased MMD², cubic kernel); about 0 for one distribution",
+    "kid_real_vs_real": "KID between the two real halves",
+    "ms_ssim": "mean MS-SSIM over random pairs of synthetic images (lower = more diverse)",
+    "ms_ssim_real": "the same within the real set: the diversity to match",
+    "precision": "share of synthetic images inside the real feature manifold (k-NN balls)",
+    "recall": "share of real images inside the synthetic manifold (low: missing modes)",
+    "density": "mean real balls holding a synthetic image, over k (about 1 when matched)",
+    "coverage": "share of real images whose ball holds a synthetic image",
+    "two_sample_auc": "PCA + logistic regression on pixels, out of fold (0.5 = indistinguishable)",
+    "two_sample_auc_features": "logistic regression on the encoder's features, out of fold",
+    "copying_share": "synthetic images nearer a training image than any held-out one (0.5 = no copying)",
+    "histogram_overlap": "overlap of pooled pixel-intensity histograms (1 = identical)",
+    "encoder": "feature network of FID, KID and precision / recall",
+}
+
+
 def write_image_report(results: dict, real: np.ndarray, synthetic: np.ndarray, path) -> Path:
     """Write ``path`` (HTML) and ``path.json`` (the scores); returns ``path``."""
     from synthkit.io import write_text
@@ -23,31 +47,36 @@ def write_image_report(results: dict, real: np.ndarray, synthetic: np.ndarray, p
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td></tr>"
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td>"
+                   f"<td class='m'>{html.escape(MEANINGS.get(k, ''))}</td></tr>"
                    for k, v in results["summary"].items())
+    limits = tuple(np.percentile(middle_slices(real[:GRID]), [0.5, 99.5]))
+    encoder = results.get("quality", {}).get("encoder", "")
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>Synthetic medical images</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 12px}</style></head><body>"
+            "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 12px}td.m{color:#555}"
+            ".pair{display:flex;gap:2em;flex-wrap:wrap}</style></head><body>"
             "<h1>Synthetic medical images</h1>"
-            f"<h2>Summary</h2><table>{rows}</table>"
-            "<h2>Images (model grid, channel 0, middle slice of volumes)</h2>"
-            f"<h3>Real</h3>{_grid(real, 'real images')}<h3>Synthetic</h3>{_grid(synthetic, 'synthetic images')}"
-            f"<h2>Intensities</h2>{_histogram(results['intensity'])}"
-            "<p>Two-sample AUC: PCA + logistic regression on pixels, out of fold (0.5 = indistinguishable). "
-            "Copying share: synthetic images nearer a training image than any held-out one "
-            "(0.5 = no copying).</p></body></html>")
+            f"<h2>Scores</h2><table>{rows}</table>"
+            f"<p>Features: {html.escape(encoder)}. The real-vs-real FID splits the real set into two random "
+            "halves; the FID compares each half with as many synthetic images, so both are at the same n.</p>"
+            "<h2>Images (model grid, channel 0, middle slice of volumes)</h2><div class='pair'>"
+            f"<div><h3>Real</h3>{_grid(real, 'real images', limits)}</div>"
+            f"<div><h3>Synthetic</h3>{_grid(synthetic, 'synthetic images', limits)}</div></div>"
+            f"<h2>Intensities</h2>{_histogram(results['intensity'])}</body></html>")
     write_text(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2))
     write_text(path, page)
     return path
 
 
-def _grid(X: np.ndarray, alt: str) -> str:
+def _grid(X: np.ndarray, alt: str, limits=None) -> str:
+    """A grid of middle slices, grey levels from ``limits`` (the real set's, so both grids share a scale)."""
     from synthkit.metrics.plots import figure, png_tag
 
     views = middle_slices(X[:GRID])
     cols = min(8, len(views))
     nrows = max(1, -(-len(views) // cols))
     fig = figure((1.3 * cols, 1.3 * nrows))
-    lo, hi = np.percentile(views, [0.5, 99.5]) if len(views) else (0, 1)
+    lo, hi = limits if limits is not None else (np.percentile(views, [0.5, 99.5]) if len(views) else (0, 1))
     for i, v in enumerate(views):
         ax = fig.add_subplot(nrows, cols, i + 1)
         ax.imshow(np.asarray(v).T, cmap="gray", vmin=lo, vmax=hi, origin="lower")

@@ -17,17 +17,18 @@ import math
 import warnings
 
 import numpy as np
-import pandas as pd
 from sklearn.utils.validation import check_is_fitted
-
-from synthkit.domains.molecules import properties as props
-from synthkit.domains.molecules.chem import canonical, canonicalize, require_rdkit, to_mol
-from synthkit.domains.molecules.io import Molecules, read_molecules
+from synthkit.domains.molecules.chem import canonical, canonicalize, require_rdkit
+from synthkit.domains.molecules.conditions import condition_rows, condition_values
 from synthkit.domains.molecules.grammar import SmilesGrammar
 from synthkit.domains.molecules.graph_codec import GraphCodec
+from synthkit.domains.molecules.io import read_molecules
+from synthkit.domains.molecules.randomized import randomized_smiles
 from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
+
 from synthkit.sampling import draw_until
 from synthkit.synthesizer import Synthesizer
+from synthkit.training.runtime import seed_from
 
 #: backbones a molecule representation can be handed to: token ids for "sequence", and
 #: integer codes as categorical columns for "vae" (tokens, or graph node/adjacency codes)
@@ -35,6 +36,8 @@ BACKBONES = ("sequence", "vae")
 REPRESENTATIONS = (*TOKENIZERS, "graph")
 #: representations whose strings :class:`SmilesGrammar` can constrain while sampling
 GRAMMAR_REPRESENTATIONS = ("smiles", "kekule_smiles")
+#: randomized writings per molecule for the sequence backbone (``n_randomized=None``)
+DEFAULT_RANDOMIZED = 5
 
 
 class MoleculeGenerator(Synthesizer):
@@ -51,13 +54,17 @@ class MoleculeGenerator(Synthesizer):
             cloned at fit) (GRU / causal transformer, exact likelihood; needed by
             :func:`~synthkit.domains.molecules.optimize`) or ``"vae"`` (token positions as
             categorical columns; likelihood is the ELBO).
-        representation: ``"selfies"`` (every token string decodes to a molecule),
-            ``"smiles"`` (regex tokens), ``"kekule_smiles"`` (SMILES with explicit single
-            and double bonds instead of aromatic atoms, whose validity the decoding
-            grammar can keep track of; see ``constrained_decoding``), or ``"graph"`` (atoms and Kekulé bonds as node and
-            adjacency codes in breadth-first order, decoded with valence correction; see
+        representation: ``"kekule_smiles"`` (the default: SMILES with explicit single and
+            double bonds instead of aromatic atoms, whose validity the decoding grammar can
+            keep track of; see ``constrained_decoding``), ``"smiles"`` (aromatic, regex
+            tokens), ``"selfies"`` (every token string decodes to a molecule, but its decoder
+            turns would-be-invalid strings into odd, hard-to-synthesize molecules), or
+            ``"graph"`` (atoms and Kekulé bonds as node and adjacency codes in breadth-first
+            order, decoded with valence correction; see
             :mod:`~synthkit.domains.molecules.graph_codec`; needs ``backbone="vae"``, a
-            GraphVAE-style one-shot model).
+            GraphVAE-style one-shot model). The default was SELFIES until Kekulé SMILES with
+            randomized writings measured far closer to the training distribution
+            (``docs/benchmarks/molecules.md``).
         backbone_params: keyword arguments of the backbone (e.g. ``{"hidden_dim": 512,
             "max_time": 600}``); see ``synthkit.make_generator``. The sequence backbone
             defaults to ``batch_size=64`` here (faster progress on a time budget).
@@ -70,11 +77,11 @@ class MoleculeGenerator(Synthesizer):
             Cheminform. 11:71): each training molecule enters training as this many SMILES
             written from random atom orders (for ``"selfies"``: their SELFIES) instead of
             its one canonical string, which slows the overfitting of sequence models on
-            small sets (the paper's finding). Measured here (14k molecules, 30 min, one
-            thread): Kekulé SMILES with 5 writings, FCD 4.65 against a real-vs-real 3.12
-            at 98 % valid draws under the grammar; aromatic SMILES with 2, FCD 3.97 at
-            75 %; with SELFIES it did not help (FCD 10.4 vs 9.0 canonical); see
-            ``benchmarks/molecules.py``. ``0`` (default) trains on canonical strings only. Not used by ``"graph"``. The backbone's validation
+            small sets (the paper's finding; measured here with Kekulé SMILES, not with
+            SELFIES: ``docs/benchmarks/molecules.md``). ``None`` (default): 5 with
+            ``backbone="sequence"``, 0 otherwise (the VAE models token positions as
+            categorical columns, and other writings put tokens where the canonical string
+            never has them); ``0`` trains on canonical strings only. Not used by ``"graph"``. The backbone's validation
             split (``early_stopping``) is then drawn from the augmented strings, so other
             writings of a validation molecule may be trained on. ``score_samples`` is
             the likelihood of the canonical string, one of many writings of a molecule.
@@ -111,12 +118,12 @@ class MoleculeGenerator(Synthesizer):
     def __init__(
         self,
         backbone="sequence",
-        representation="selfies",
+        representation="kekule_smiles",
         backbone_params=None,
         *,
         largest_fragment=True,
         max_tokens=None,
-        n_randomized=0,
+        n_randomized=None,
         constrained_decoding=True,
         max_rounds=10,
         random_state=None,
@@ -154,13 +161,13 @@ class MoleculeGenerator(Synthesizer):
         mols = read_molecules(smiles, largest_fragment=self.largest_fragment, warn=True)
         if not mols.smiles:
             raise ValueError(f"{mols.source}: no valid molecule to learn from. {mols.summary()}")
-        cond, kind = self._condition_values(mols, y)
+        cond, kind = condition_values(mols, y)
         strings, origin = mols.smiles, np.arange(len(mols.smiles))
         # one seed for the randomized writings and the backbone, drawn once and read back from the
         # backbone's checkpoint on resume, so an unseeded fit resumes on the same strings
         self._fit_seed(resume)
-        if self.n_randomized and self.representation != "graph":
-            strings, origin = randomized_smiles(mols.smiles, int(self.n_randomized), seed=self.fit_seed_)
+        if self._n_randomized and self.representation != "graph":
+            strings, origin = randomized_smiles(mols.smiles, self._n_randomized, seed=self.fit_seed_)
         if self.representation == "graph":
             codec = GraphCodec().fit(strings, max_atoms=self.max_tokens)
         else:
@@ -219,10 +226,17 @@ class MoleculeGenerator(Synthesizer):
         if self.max_tokens is not None and (not isinstance(self.max_tokens, (int, np.integer)) or self.max_tokens < 1):
             raise ValueError(f"max_tokens must be a positive integer or None, got {self.max_tokens!r}.")
         n = self.n_randomized
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n_randomized must be a non-negative integer, got {n!r}.")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0):
+            raise ValueError(f"n_randomized must be None or a non-negative integer, got {n!r}.")
         if not isinstance(self.max_rounds, (int, np.integer)) or self.max_rounds < 1:
             raise ValueError(f"max_rounds must be a positive integer, got {self.max_rounds!r}.")
+
+    @property
+    def _n_randomized(self) -> int:
+        """Randomized writings per molecule: ``n_randomized``, or its default for the backbone."""
+        if self.n_randomized is not None:
+            return int(self.n_randomized)
+        return DEFAULT_RANDOMIZED if self.backbone_name_ == "sequence" else 0
 
     def _make_backbone(self, width: int):
         per_backbone = {
@@ -238,34 +252,6 @@ class MoleculeGenerator(Synthesizer):
         # every code column is categorical, for a named VAE or an instance that leaves it unset
         defaults = {"categorical_features": list(range(width))} if self.backbone_name_ == "vae" else {}
         return super()._make_backbone(defaults=defaults, per_backbone=per_backbone)
-
-    def _condition_values(self, mols: Molecules, y):
-        """The condition array aligned with ``mols.smiles`` and what kind it is."""
-        if y is None:
-            return None, None
-        if isinstance(y, str):
-            if mols.properties is not None and y in mols.properties.columns:
-                column = mols.properties[y]
-                numeric = np.asarray(pd.to_numeric(column, errors="coerce"), dtype=float)
-                if np.isfinite(numeric).all():
-                    return numeric.reshape(-1, 1), "values"
-                return column.astype(str).to_numpy(), "labels"
-            if y in props.PROPERTIES:
-                values = props.compute([to_mol(s) for s in mols.smiles], y)
-                if not np.isfinite(values).all():
-                    raise ValueError(f"property {y!r} could not be computed for every molecule.")
-                return values.reshape(-1, 1), y
-            raise ValueError(
-                f"y={y!r} is neither a column of {mols.source} nor a property ({', '.join(props.PROPERTIES)})."
-            )
-        y = np.asarray(y)
-        n_entries = len(mols.smiles) + len(mols.invalid)
-        if len(y) != n_entries:
-            raise ValueError(f"y has {len(y)} entries but smiles has {n_entries}.")
-        every = sorted(mols.lines + [line for line, _, _ in mols.invalid])
-        position = {line: i for i, line in enumerate(every)}
-        y = y[[position[line] for line in mols.lines]]
-        return y, ("labels" if y.ndim == 1 else "values")
 
     # ------------------------------------------------------------------ sampling
     @property
@@ -297,23 +283,8 @@ class MoleculeGenerator(Synthesizer):
 
     def _condition_rows(self, y, n: int):
         """Per-row condition for ``n`` draws (``None`` for an unconditional model)."""
-        kind = self.condition_
-        if kind is None:
-            if y is not None:
-                raise ValueError("this MoleculeGenerator was fitted without y; pass y=None.")
-            return None
-        if kind == "labels":
-            if y is None:
-                return None  # the backbone draws labels from the training frequencies
-            y = np.asarray(y)
-            return np.full(n, y.item(), dtype=y.dtype) if y.ndim == 0 else y
-        if y is None:
-            raise ValueError(f"this MoleculeGenerator is conditioned on {kind}; pass y (a value or one per row).")
-        y = np.asarray(y, dtype=float)
-        width = self.backbone_.condition_dim_
-        if y.ndim == 0 or y.size == width:
-            return np.tile(y.reshape(1, width), (n, 1))
-        return y.reshape(n, width)
+        width = self.backbone_.condition_dim_ if self.condition_ not in (None, "labels") else 0
+        return condition_rows(self.condition_, y, n, width)
 
     def generate(self, n: int, *, y=None, random_state=None, constrained: bool | None = None) -> list[str | None]:
         """One draw per row: canonical SMILES, or ``None`` where the decoding is not a valid
@@ -353,7 +324,7 @@ class MoleculeGenerator(Synthesizer):
         check_is_fitted(self, "backbone_")
         n = _check_count(n_samples)
         seed = self.random_state if random_state is None else random_state
-        seeds = np.random.SeedSequence(_entropy(seed)).spawn(int(self.max_rounds))
+        seeds = np.random.SeedSequence(seed_from(seed)).spawn(int(self.max_rounds))
         conds = self._condition_rows(y, n)
 
         def size(need, drawn, accepted):  # a few extra when validity is low, so that rounds stay few
@@ -429,24 +400,3 @@ class MoleculeGenerator(Synthesizer):
 
         with counting(batches, total=total, verbose=progress, unit="molecule") as counted:
             return write_batches(path, counted)
-
-
-def randomized_smiles(smiles, n: int, *, seed: int = 0):
-    """``n`` SMILES of each molecule written from random atom orders (RDKit's
-    ``MolToRandomSmilesVect``; repeats are possible for small molecules).
-
-    Returns:
-        ``(strings, origin)``: the strings and, for each, the index of its molecule.
-    """
-    Chem = require_rdkit()
-    strings: list[str] = []
-    for i, smi in enumerate(smiles):
-        strings += list(Chem.MolToRandomSmilesVect(to_mol(smi), n, randomSeed=(seed + i) % 2**31))
-    return strings, np.repeat(np.arange(len(smiles)), n)
-
-
-def _entropy(seed):
-    from synthkit.training.runtime import seed_from
-
-    s = seed_from(seed)
-    return None if s is None else s

@@ -24,6 +24,7 @@ SYNTHESIZER_KEYS = ("metadata", "constraints", "dp", "categorical_encoding", "n_
 class TabularAdapter(DomainAdapter):
     name = "tabular"
     suffix = ".csv"
+    part_suffix = ".parquet"
     quick_params = {"max_epochs": 1, "hidden_dim": 16}
 
     def read(self, path: str):

@@ -251,19 +251,20 @@ class TabularSynthesizer(Synthesizer):
         return ConditionSampler(self, conditions, int(tries))
 
     def sample_to_file(self, path, n: int, *, batch_size: int = 50_000, conditions=None, random_state=None,
-                       progress: bool = False) -> int:
+                       progress: bool = False, first_batch: int = 0) -> int:
         """Generate ``n`` rows in batches of ``batch_size`` straight to ``.csv`` or ``.parquet``.
 
         Memory stays bounded by one batch; the file appears (atomically) only when complete.
         Batch ``i`` depends only on the seed and ``i`` (see ``Synthesizer.sample_to_file``);
-        identifier columns are numbered across the whole file. Returns the rows written.
+        identifier columns are numbered across the whole file (and across the parts of a
+        sharded draw: ``first_batch`` as in ``Synthesizer.sample_to_file``). Returns the rows written.
         """
         check_is_fitted(self, "generator_")
         root = batch_seed_sequence(self.random_state if random_state is None else random_state)
         sampler = self._sampler(conditions, None)  # bad conditions are refused before any file is opened
         id_base = int(np.random.default_rng(root).integers(2**48))
         return super().sample_to_file(path, n, batch_size=batch_size, random_state=root, progress=progress,
-                                      sampler=sampler, id_base=id_base)
+                                      first_batch=first_batch, sampler=sampler, id_base=id_base)
 
     def _sample_batch(self, n: int, seed: int, start: int, *, sampler: ConditionSampler,
                       id_base: int) -> pd.DataFrame:

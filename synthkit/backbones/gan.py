@@ -19,25 +19,18 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
+from synthkit.backbones.rejection import (CALIBRATION_SHARE, REJECTION_MAX_FEATURES, calibrate_critic,
+                                         rejection_sample)
 from synthkit.base import Generator
 from synthkit.nn.conditional import ConditionalMLP
 from synthkit.nn.critic import ProjectionCritic
 from synthkit.nn.networks import build_network, check_output, spectral_normalize
-from synthkit.training.distributed import agreed
 from synthkit.training.runtime import seed_from
 
 LOSSES = ("r1", "wgan-gp", "hinge")
 #: defaults of ``n_critic`` and ``gp_weight`` per loss (used when they are ``None``)
 N_CRITIC = {"r1": 1, "wgan-gp": 5, "hinge": 1}
 GP_WEIGHT = {"r1": 10.0, "wgan-gp": 10.0, "hinge": 0.0}
-#: rounds of discriminator rejection sampling before the remaining rows are taken as drawn
-MAX_REJECTION_ROUNDS = 50
-#: quantile of the calibrated critic's logits on generated rows used as ``log M``
-REJECTION_QUANTILE = 0.95
-#: share of a ``max_time`` budget kept for the critic's calibration when rejection sampling is on
-CALIBRATION_SHARE = 0.4
-#: ``rejection_sampling=None`` turns it on (with ``"r1"``) for data of at most this many columns
-REJECTION_MAX_FEATURES = 3
 
 
 class GAN(Generator):
@@ -60,32 +53,11 @@ class GAN(Generator):
     the critic's never.
 
     Discriminator rejection sampling (``rejection_sampling``, on by default for ``"r1"`` on
-    data of at most ``REJECTION_MAX_FEATURES`` (3) columns; Azadi et al. 2019): the logistic
-    critic's optimal logit is ``log p_data(x) / p_G(x)``.
-    After training, the critic is trained ``n_calibration_steps`` more steps (without the
-    penalty, which smooths the logit away from the ratio) against the final (averaged)
-    generator, kept fixed, so that its logit ``D`` estimates that ratio for the generator
-    that samples; with ``max_time`` the calibration gets the last 40 % of the budget (and
-    stops early when the steps are done). The ratio is worth the generator steps it costs:
-    on three 2-D toy sets, 30 s on 2 CPU cores, moving the calibration from 20 % to 40 % of
-    the budget (about 1,900 to 3,700 critic steps) lowered the two-sample AUC from
-    0.663 / 0.635 / 0.594 to 0.578 / 0.565 / 0.572 (eight Gaussians / moons / pinwheel, seed
-    0; eight Gaussians over seeds 0-2 and reruns: 0.57-0.62). Re-measured on another
-    2-core machine (3,400 training steps in its 18 s) eight Gaussians gave 0.68 (seeds 0-2,
-    0.62-0.73): the sharper the generator, the less the rejection corrects (seed 0, fixed
-    step counts, 4,000 calibration steps each: 0.544 after 1,600 training steps, 0.704 after
-    3,200, where the generator alone is at 0.70 / 0.73; calibrating longer, with larger
-    batches or from a fresh critic did not change it). ``log M`` is the 95th percentile of ``D``
-    on generated rows.
-    ``sample`` then keeps a generated row with probability ``min(1, exp(D(x) - log M))``
-    and redraws the others (at most 50 rounds, after which the last draws are kept), which
-    removes most of the low-density "bridges" a continuous generator lays between
-    separate modes. ``acceptance_rate_`` is the expected share of rows kept per round.
-    Beyond a few columns it stops paying for its share of the budget. Two-sample AUC with and
-    without it (30 s, 2 cores, seeds 0-1): moons 0.546 / 0.598, pinwheel 0.554 / 0.600; on
-    1,200 digits cut to their central 4 / 8 / 16 / 32 pixels 0.542 / 0.535, 0.651 / 0.638,
-    0.782 / 0.751, 0.832 / 0.826, and on all 64 pixels 0.961 / 0.900 (seeds 0-2): hence the
-    default.
+    data of at most ``REJECTION_MAX_FEATURES`` (3) columns; Azadi et al. 2019; see
+    :mod:`synthkit.backbones.rejection`): a copy of the logistic critic, calibrated against
+    the final generator, estimates ``log p_data / p_G``, and ``sample`` keeps each generated
+    row with probability ``min(1, exp(D(x) - log M))``. The measurements behind the budget
+    share and the column limit are in ``docs/benchmarks/gan.md``.
 
     Conditioning: the generator sees ``[z, E c]`` (a learned class embedding for labels,
     a projection for continuous conditions); the critic is a projection discriminator for
@@ -242,45 +214,13 @@ class GAN(Generator):
             del self._critic_steps, self._generator_logs
         if self._rejects:
             deadline = None if self.max_time is None else start + self.max_time
-            self._calibrate_critic(X, c, deadline)
+            calibrate_critic(self, X, c, deadline)
 
     @property
     def _rejects(self) -> bool:
         if self.rejection_sampling is not None:
             return bool(self.rejection_sampling)
         return self.loss == "r1" and self.n_features_in_ <= REJECTION_MAX_FEATURES
-
-    def _calibrate_critic(self, X: torch.Tensor, c: torch.Tensor | None, deadline: float | None = None) -> None:
-        """Train a copy of the critic against the fixed final generator, then set ``log M`` (see the
-        class docstring). The training critic itself stays as it is (``critic_score``)."""
-        device, critic = self._device(), self.modules_["ratio_critic"]
-        critic.load_state_dict(self.modules_["critic"].state_dict())
-        generator = self.modules_["generator"]
-        generator.requires_grad_(False)
-        optimizer = torch.optim.Adam(critic.parameters(), lr=self.learning_rate, betas=(0.5, 0.9))
-        batch = min(int(self.batch_size), len(X))
-        try:
-            for _ in range(int(self.n_calibration_steps)):
-                if deadline is not None and agreed(time.perf_counter() >= deadline):
-                    break
-                idx = torch.randint(0, len(X), (batch,))
-                real = X[idx].to(device)
-                cond = None if c is None else c[idx].to(device)
-                with torch.no_grad():
-                    fake = self._generate(batch, cond)
-                loss = self.critic_loss(real, fake, cond, gp_weight=0.0, critic=critic)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-        finally:
-            generator.requires_grad_(True)
-        m = min(10 * len(X), 20_000)
-        idx = torch.randint(0, len(X), (m,))
-        cond = None if c is None else c[idx].to(device)
-        with torch.no_grad():
-            logits = critic(self._generate(m, cond), cond).double()
-        self.rejection_log_m_ = float(torch.quantile(logits, REJECTION_QUANTILE))
-        self.acceptance_rate_ = float(torch.exp(logits - self.rejection_log_m_).clamp(max=1.0).mean())
 
     # ------------------------------------------------------------------ objective
     def _generate(self, n: int, c: torch.Tensor | None, generator=None) -> torch.Tensor:
@@ -398,20 +338,7 @@ class GAN(Generator):
         return torch.cat(out).numpy()
 
     def _sample(self, n, c):
-        if not self._rejects:
-            return self._generate(n, c)
-        critic, device = self.modules_["ratio_critic"], self._device()
-        out = torch.empty(n, self.n_features_in_, device=device)
-        todo = torch.arange(n, device=device)
-        for _ in range(MAX_REJECTION_ROUNDS):
-            cond = None if c is None else c[todo]
-            draw = self._generate(len(todo), cond)
-            out[todo] = draw
-            keep = torch.rand(len(todo), device=device).log() < critic(draw, cond) - self.rejection_log_m_
-            todo = todo[~keep]
-            if len(todo) == 0:
-                break
-        return out
+        return rejection_sample(self, n, c) if self._rejects else self._generate(n, c)
 
 
 def _mean_nn_distance(x: torch.Tensor) -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from synthkit.adapters import DomainAdapter, Example
 from synthkit.datasets import list_datasets, load_dataset
-from synthkit.io import read_numeric, write_batches
+from synthkit.io import read_numeric, read_numeric_frame, write_batches
 
 DEFAULT_BACKBONE = "flow"
 
@@ -19,6 +19,7 @@ DEFAULT_BACKBONE = "flow"
 class ArrayAdapter(DomainAdapter):
     name = "array"
     suffix = ".csv"
+    part_suffix = ".parquet"
     quick_params = {"max_epochs": 1, "hidden_dims": [16]}
 
     def read(self, path: str):
@@ -28,19 +29,16 @@ class ArrayAdapter(DomainAdapter):
     def read_xy(self, path: str, target: str | None = None):
         """Rows (and the ``target`` column as labels) from a file or a bundled data set name.
 
-        A ``.csv`` keeps its column names (they name the columns of sampled files).
+        A ``.csv`` or ``.parquet`` keeps its column names (they name the columns of sampled files).
         """
         if path in list_datasets() and not Path(path).exists():
             X, y = load_dataset(path, random_state=0)
             return X, (y if target else None)
-        if not str(path).lower().endswith(".csv"):
+        if not str(path).lower().endswith((".csv", ".parquet")):
             if target is not None:
-                raise ValueError(f"{path}: --target needs a .csv file with that column.")
+                raise ValueError(f"{path}: --target needs a .csv or .parquet file with that column.")
             return read_numeric(path), None
-        import pandas as pd
-
-        read_numeric(path)  # validates: exists, parses, all columns numeric
-        frame = pd.read_csv(path)
+        frame = read_numeric_frame(path)  # validates: exists, parses, all columns numeric
         if target is None:
             return frame, None
         if target not in frame.columns:
@@ -66,18 +64,20 @@ class ArrayAdapter(DomainAdapter):
         return model
 
     def sample(self, model, path, n: int, *, batch_size: int = 10_000, seed=None, label=None,
-               progress: bool = False) -> int:
+               progress: bool = False, first_batch: int = 0) -> int:
         """Seeded batches (batch ``i`` from seed child ``i``) of a core generator to a file."""
         from synthkit.base import Generator
         from synthkit.synthesizer import Synthesizer, batch_seeds
         from synthkit.training.progress import counting
 
         if isinstance(model, Synthesizer):
-            return super().sample(model, path, n, batch_size=batch_size, seed=seed, label=label, progress=progress)
+            return super().sample(model, path, n, batch_size=batch_size, seed=seed, label=label, progress=progress,
+                                  first_batch=first_batch)
         if not isinstance(model, Generator):
             raise ValueError(f"the array domain samples synthkit Generators, not {type(model).__name__}.")
         draw = drawer(model, label)
-        batches = (draw(m, batch_seed) for _, m, batch_seed in batch_seeds(n, batch_size, seed))
+        batches = (draw(m, batch_seed) for _, m, batch_seed in batch_seeds(n, batch_size, seed,
+                                                                                first_batch=first_batch))
         with counting(batches, total=n, verbose=progress, unit="row") as counted:
             return write_batches(path, counted, columns=columns(model))
 

@@ -42,7 +42,8 @@ class DPTrainingLoop(TrainingLoop):
         epsilon, delta: the target budget.
         max_grad_norm: per-row clipping norm ``C``.
         accountant: ``"rdp"`` (Rényi DP) or ``"prv"`` (privacy random variables).
-        ema_modules, on_epoch_end, max_time: as in :class:`synthkit.training.TrainingLoop`.
+        **loop_options: ``ema_modules``, ``on_epoch_end``, ``max_time``, ``default_steps``,
+            ``checkpoint_dir``, as in :class:`synthkit.training.TrainingLoop`.
 
     After ``run`` the estimator holds ``dp_epsilon_`` (spent), ``dp_delta_``,
     ``dp_target_epsilon_``, ``dp_noise_multiplier_``, ``dp_max_grad_norm_``,
@@ -53,8 +54,8 @@ class DPTrainingLoop(TrainingLoop):
     label = " (DP)"
 
     def __init__(self, estimator, *, epsilon, delta, max_grad_norm=1.0, accountant="rdp",
-                 ema_modules=None, on_epoch_end=None, max_time=None):
-        super().__init__(estimator, ema_modules=ema_modules, on_epoch_end=on_epoch_end, max_time=max_time)
+                 **loop_options):
+        super().__init__(estimator, **loop_options)
         if accountant not in ACCOUNTANTS:
             raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}.")
         self.epsilon = float(epsilon)
@@ -68,7 +69,7 @@ class DPTrainingLoop(TrainingLoop):
 
         est = self.est
         q = min(1.0, int(est.batch_size) / n)
-        steps = math.ceil(int(est.max_epochs) / q) if est.max_epochs is not None else int(est.default_steps)
+        steps = math.ceil(int(est.max_epochs) / q) if est.max_epochs is not None else self.default_steps
         # RDP: search over a coarse grid of orders (3-4x faster); fewer orders only overstate
         # epsilon, so the noise found is enough, and the spent epsilon is then computed on
         # Opacus' full grid (typically within 1-2% below the target).

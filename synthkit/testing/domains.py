@@ -114,6 +114,26 @@ def check_sample_to_file(case: DomainCase) -> None:
     assert _same(_head(first, 3), head), "batch 0 of a longer draw differs from the same batch drawn alone"
 
 
+def check_sharded_sample(case: DomainCase) -> None:
+    """A sharded draw (:mod:`synthkit.sharding`) writes parts that, read in order, are the
+    single-file draw of the same seed and batch size; a second call keeps every part."""
+    from synthkit.sharding import sample_shards
+
+    a, model = case.adapter, case.model
+    single = case.folder / f"single{a.suffix}"
+    a.sample(model, single, 7, batch_size=3, seed=5)
+    whole = a.read(str(single))
+    out = case.folder / "sharded"
+    done = sample_shards(model, out, 7, seed=5, batch_size=3, shard_rows=3)
+    assert done["complete"] and done["n_shards"] == 3, f"the sharded draw is incomplete: {done}"
+    assert (out / "_manifest.json").exists(), "no manifest.json after every part was written"
+    for k, (lo, hi) in enumerate([(0, 3), (3, 6), (6, 7)]):
+        part = a.read(str(out / f"part-{k:05d}{a.part_suffix or a.suffix}"))
+        assert _same(_rows(whole, lo, hi), part), f"part {k} differs from items {lo}:{hi} of the single-file draw"
+    again = sample_shards(model, out, 7, seed=5, batch_size=3, shard_rows=3)
+    assert (again["written"], again["kept"]) == (0, 3), f"a repeated call rewrote parts: {again}"
+
+
 def check_evaluate(case: DomainCase) -> None:
     """``evaluate`` returns scores with a summary and writes the HTML report and its JSON."""
     a = case.adapter
@@ -148,6 +168,7 @@ DOMAIN_CHECKS: tuple[Callable, ...] = (
     check_write_read,
     check_fit_save_load,
     check_sample_to_file,
+    check_sharded_sample,
     check_evaluate,
     check_bad_input,
 )
@@ -176,7 +197,11 @@ def _refuses(call: Callable[[], object], needle: str, what: str) -> None:
 
 
 def _head(data, n: int):
-    return data.iloc[:n] if hasattr(data, "iloc") else data[:n]
+    return _rows(data, 0, n)
+
+
+def _rows(data, lo: int, hi: int):
+    return data.iloc[lo:hi] if hasattr(data, "iloc") else data[lo:hi]
 
 
 def _same(a, b) -> bool:

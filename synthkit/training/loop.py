@@ -65,6 +65,10 @@ class TrainingLoop:
         on_epoch_end: optional callback ``f(epoch) -> dict`` whose numbers join the history.
         max_time: wall-clock seconds of this loop (default: the estimator's ``max_time``); a
             family that spends part of its budget after the loop passes the rest here.
+        default_steps: steps when neither ``max_epochs`` nor ``max_time`` is set (default:
+            the estimator's); a deep belief net gives each layer its share.
+        checkpoint_dir: where this loop checkpoints (default: the estimator's
+            ``checkpoint_dir``); a deep belief net gives each layer its own folder.
     """
 
     #: what the divergence error suggests
@@ -72,11 +76,14 @@ class TrainingLoop:
     #: appended to the progress bar's label
     label = ""
 
-    def __init__(self, estimator, *, ema_modules=None, on_epoch_end=None, max_time=None):
+    def __init__(self, estimator, *, ema_modules=None, on_epoch_end=None, max_time=None, default_steps=None,
+                 checkpoint_dir=None):
         self.est = estimator
         self.ema_modules = list(ema_modules) if ema_modules is not None else list(estimator.modules_)
         self.on_epoch_end = on_epoch_end
         self.max_time = estimator.max_time if max_time is None else max_time
+        self.default_steps = int(estimator.default_steps if default_steps is None else default_steps)
+        self.checkpoint_dir = estimator.checkpoint_dir if checkpoint_dir is None else checkpoint_dir
         self.ranks = ranks()
 
     @staticmethod
@@ -161,7 +168,7 @@ class TrainingLoop:
         history: list[dict] = []
         state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
         self.best_weights = None
-        ckpt = Checkpointer(est.checkpoint_dir, est.checkpoint_interval, fingerprint=self.fingerprint(X, c),
+        ckpt = Checkpointer(self.checkpoint_dir, est.checkpoint_interval, fingerprint=self.fingerprint(X, c),
                             seed=seed, ranks=r)
         if resume:
             restored = ckpt.restore(modules, optimizers, ema, gen)
@@ -218,7 +225,7 @@ class TrainingLoop:
             return int(est.max_epochs)
         if self.max_time is not None:
             return None
-        return max(1, math.ceil(est.default_steps / steps_per_epoch))
+        return max(1, math.ceil(self.default_steps / steps_per_epoch))
 
     def _split(self, n: int, gen: torch.Generator):
         est = self.est
@@ -265,7 +272,7 @@ class TrainingLoop:
         """Save the raw state (so a later resume continues exactly), then keep the averaged
         or best weights and the history on the estimator."""
         est, modules = self.est, self.est.modules_
-        if est.checkpoint_dir is not None:
+        if self.checkpoint_dir is not None:
             ckpt.save(modules, optimizers, ema, gen, state, history, best_weights)
         if ema is not None:
             for name, avg in ema.items():

@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["", ".mel", ".mulaw", ".words", ".machines", ".networks", ".synthesizer", ".anomaly", ".classifier", ".augment", ".vocoder"]
+MODULES = ["", ".mel", ".mulaw", ".words", ".machines", ".networks", ".synthesizer", ".anomaly", ".classifier", ".augment", ".vocoder",
+           ".refine", ".vocoding"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -20,7 +20,7 @@ def setup():
 
 def test_training_brings_held_out_clips_closer_than_the_untrained_network(setup):
     train, test, mel = setup
-    small = {"channels": (16, 8), "batch_size": 8, "learning_rate": 5e-3, "random_state": 0}
+    small = {"channels": (16, 8), "batch_size": 8, "learning_rate": 5e-3, "refine_iter": 0, "random_state": 0}
     untrained = MelVocoder(mel, max_epochs=0, **small).fit(train).reconstruct(test.clips)
     vocoder = MelVocoder(mel, max_epochs=8, **small).fit(train)
     trained = vocoder.reconstruct(test.clips)
@@ -39,3 +39,14 @@ def test_bad_inputs_are_named(setup):
     vocoder = MelVocoder(mel, max_epochs=0).fit(train)
     with pytest.raises(ValueError, match="log-mel images"):
         vocoder.decode(np.zeros((2, 5, 5), np.float32))
+
+
+def test_griffin_lim_from_the_vocoders_phase_brings_held_out_clips_closer(setup):
+    train, test, mel = setup
+    vocoder = MelVocoder(mel, max_epochs=8, channels=(16, 8), batch_size=8, learning_rate=5e-3, refine_iter=0,
+                         random_state=0).fit(train)
+    raw = vocoder.reconstruct(test.clips)
+    refined = vocoder.set_params(refine_iter=4).reconstruct(test.clips)
+    before, after = (log_spectral_distance(test.clips, r, n_fft=256) for r in (raw, refined))
+    assert after < before - 0.5, (before, after)  # measured: 14.6 dB by the network alone, 11.2 refined
+    assert refined.shape == test.clips.shape and refined.dtype == np.float32 and np.abs(refined).max() <= 1

@@ -132,7 +132,7 @@ def test_bad_parameters_are_rejected_in_fit(bad):
 def test_the_reverse_variance_measurement_stops_at_its_deadline_and_bounds_its_passes(moons):
     """Past the deadline the measurement keeps the rows done (one chunk at least); rows as wide
     as images go through in chunks of at most ``_BOUND_VALUES / d`` evaluations."""
-    from synthkit.backbones.diffusion import ddpm
+    from synthkit.backbones.diffusion import bound
 
     X = torch.as_tensor(moons[0][:600], dtype=torch.float32)
     gen = DDPM(width=16, depth=1, n_timesteps=50, max_epochs=1, verbose=0, random_state=0).fit(moons[0][:600])
@@ -154,7 +154,7 @@ def test_the_reverse_variance_measurement_stops_at_its_deadline_and_bounds_its_p
     calls.clear()
     gen._fit_reverse_variances(wide, None)
     grid = len(gen._variance_grid())
-    assert ddpm._bound_chunk(4096) < 2 * grid and calls == [grid] * 40, calls  # so one row per pass
+    assert bound._bound_chunk(4096) < 2 * grid and calls == [grid] * 40, calls  # so one row per pass
 
 
 @pytest.mark.parametrize("conditions", ["classes", "continuous"])

@@ -148,7 +148,7 @@ def test_rejection_sampling_needs_the_logistic_critic():
 
 
 def test_rejection_sampling_is_on_by_default_for_few_columns_only():
-    from synthkit.backbones.gan import REJECTION_MAX_FEATURES
+    from synthkit.backbones.rejection import REJECTION_MAX_FEATURES
 
     rng = np.random.default_rng(0)
     small = dict(TINY, max_epochs=1, n_calibration_steps=5, n_diagnostic_samples=0)

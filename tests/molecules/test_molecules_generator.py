@@ -129,16 +129,16 @@ def test_vae_backbone_passes_through_the_same_validity_path():
 # ---------------------------------------------------------------------- design
 def test_reinvent_raises_the_objective_and_never_exceeds_the_budget(prior):
     calls = []
-    has_nitrogen = Substructure("[#7]")
+    has_halogen = Substructure("[F,Cl,Br,I]")  # rarer than nitrogen in the prior's draws: room to rise
 
     def oracle(smi):
         calls.append(smi)
-        return float(has_nitrogen(smi)[0])
+        return float(has_halogen(smi)[0])
 
-    before = has_nitrogen(prior.sample(200, random_state=11)).mean()
+    before = has_halogen(prior.sample(200, random_state=11)).mean()
     table, agent = optimize(prior, oracle, budget=320, batch_size=32, learning_rate=1e-3,
                             random_state=0, verbose=0, return_agent=True)
-    after = has_nitrogen(agent.sample(200, random_state=11)).mean()
+    after = has_halogen(agent.sample(200, random_state=11)).mean()
     assert len(calls) <= 320 and table.attrs["oracle_calls"] == len(calls)
     assert len(set(calls)) == len(calls)  # a molecule is never scored twice
     assert after > before + 0.1, (before, after)
@@ -165,7 +165,7 @@ def test_reinvent_needs_an_autoregressive_prior():
 
 
 def test_randomized_smiles_are_other_writings_of_the_same_molecules():
-    from synthkit.domains.molecules.generator import randomized_smiles
+    from synthkit.domains.molecules.randomized import randomized_smiles
 
     mols = ["CCc1ncsc1C(=O)NC1CCc2ccccc2C1=O", "O=S(=O)(Nc1nccc2c1CC2)c1ccccc1Cl"]
     strings, origin = randomized_smiles(mols, 4, seed=3)

@@ -8,7 +8,7 @@ pytest.importorskip("rdkit")
 from rdkit import Chem, RDLogger  # noqa: E402
 
 from synthkit.domains.molecules import MoleculeGenerator, load_dataset, optimize  # noqa: E402
-from synthkit.domains.molecules.generator import randomized_smiles  # noqa: E402
+from synthkit.domains.molecules.randomized import randomized_smiles  # noqa: E402
 from synthkit.domains.molecules.grammar import UNLIMITED, SmilesGrammar, atom_max_valence  # noqa: E402
 from synthkit.domains.molecules.tokenizers import KekuleSmilesTokenizer, make_tokenizer  # noqa: E402
 

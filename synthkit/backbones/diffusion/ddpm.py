@@ -13,38 +13,24 @@ References:
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from synthkit.backbones.diffusion.bound import VARIANCE_SHARE, VariationalBound
+from synthkit.backbones.diffusion.noise import build_noise
 from synthkit.backbones.diffusion.schedule import SCHEDULES, NoiseSchedule
 from synthkit.base import Generator
 from synthkit.nn.denoiser import MLPDenoiser
 from synthkit.nn.networks import build_network, check_output
-from synthkit.training.distributed import agreed
 
 PREDICTIONS = ("epsilon", "v")
 SAMPLERS = ("ddpm", "ddim")
-LOG_2PI = math.log(2 * math.pi)
-#: rows x time steps evaluated in one forward pass of the likelihood bound: at most this many,
-#: and at most ``_BOUND_VALUES / d`` (an image denoiser's activations grow with the row width)
-_BOUND_CHUNK = 65536
-_BOUND_VALUES = 2**18
-#: training rows the reverse variances are measured on, and the largest share of a ``max_time``
-#: budget kept for that measurement
-_VARIANCE_ROWS = 512
-_VARIANCE_SHARE = 0.25
 
 
-def _bound_chunk(d: int) -> int:
-    """Denoiser evaluations per forward pass of the bound and of the variance measurement."""
-    return max(1, min(_BOUND_CHUNK, _BOUND_VALUES // max(d, 1)))
-
-
-class DDPM(Generator):
+class DDPM(VariationalBound, Generator):
     """Denoising diffusion model with strided DDPM / DDIM sampling and classifier-free guidance.
 
     Rows (standardized per column by the base class) are noised by
@@ -106,6 +92,10 @@ class DDPM(Generator):
             range would pin pixels that were constant, e.g. background, to that value);
             ``False`` does not clip.
         n_score_timesteps: Monte Carlo time steps per row in ``score_samples``.
+        forward_noise: the noise ``epsilon`` of the forward process in training, noising and
+            sampling: ``None`` / ``"gaussian"`` (white Gaussian, the default) or a registered
+            noise (:mod:`synthkit.backbones.diffusion.noise`, e.g. AnoDDPM's ``"simplex"``
+            for images); the likelihood bound keeps Gaussian noise.
         **training: see :class:`synthkit.Generator`; here ``learning_rate`` defaults to
             2e-3 and ``ema_decay`` to 0.995.
 
@@ -140,6 +130,7 @@ class DDPM(Generator):
         denoiser_network=None,
         clip_denoised=True,
         n_score_timesteps=50,
+        forward_noise=None,
         max_epochs=None,
         max_time=None,
         batch_size=256,
@@ -182,6 +173,7 @@ class DDPM(Generator):
             raise ValueError(f"clip_denoised must be True, False or 'global', got {self.clip_denoised!r}.")
         if not 0 <= self.cond_drop_prob < 1:
             raise ValueError(f"cond_drop_prob must be in [0, 1), got {self.cond_drop_prob!r}.")
+        build_noise(self.forward_noise)  # an unknown noise fails here, not mid-training
 
     def _learn_data(self, X: np.ndarray) -> None:
         self.data_min_ = X.min(0)
@@ -205,7 +197,7 @@ class DDPM(Generator):
     def _fit(self, X, c):
         start, budget = time.perf_counter(), self.max_time
         if budget is not None:  # keep the time the reverse-variance measurement will take
-            budget = budget - min(self._variance_seconds(X, c), _VARIANCE_SHARE * budget)
+            budget = budget - min(self._variance_seconds(X, c), VARIANCE_SHARE * budget)
         self._train(X, c, ema_modules=["denoiser"], max_time=budget)
         self._fit_reverse_variances(X, c, deadline=None if self.max_time is None else start + self.max_time)
 
@@ -267,9 +259,14 @@ class DDPM(Generator):
         return x0, sched.eps_from_x0(xt, x0, abar)
 
     # ------------------------------------------------------------------ process
+    def noise_like(self, x: torch.Tensor) -> torch.Tensor:
+        """Forward-process noise shaped like ``x``: ``torch.randn_like`` unless ``forward_noise`` names another."""
+        make = build_noise(self.forward_noise)
+        return torch.randn_like(x) if make is None else make(x)
+
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """Draw ``x_t ~ q(x_t | x_0)`` at 0-based integer steps ``t`` (one per row)."""
-        noise = torch.randn_like(x0) if noise is None else noise
+        noise = self.noise_like(x0) if noise is None else noise
         return self.noise_schedule.q_sample(x0, t, noise)
 
     def p_mean_variance(self, xt, t, c=None, *, t_prev=None, guidance_scale: float = 1.0):
@@ -288,7 +285,7 @@ class DDPM(Generator):
     def p_sample(self, xt, t, c=None, *, t_prev=None, noise=None, guidance_scale: float = 1.0):
         """One ancestral step ``x_{t_prev} ~ p(x_{t_prev} | x_t)``."""
         mean, var, _ = self.p_mean_variance(xt, t, c, t_prev=t_prev, guidance_scale=guidance_scale)
-        noise = torch.randn_like(xt) if noise is None else noise
+        noise = self.noise_like(xt) if noise is None else noise
         return mean + var.sqrt() * noise
 
     def ddim_step(self, xt, t, t_prev, c=None, *, eta: float = 0.0, noise=None, guidance_scale: float = 1.0):
@@ -303,7 +300,7 @@ class DDPM(Generator):
         sigma = eta * ((1 - a_p) / (1 - a_t) * (1 - a_t / a_p)).clamp(min=0).sqrt()
         out = a_p.sqrt() * x0 + (1 - a_p - sigma**2).clamp(min=0).sqrt() * eps
         if eta > 0:
-            out = out + sigma * (torch.randn_like(xt) if noise is None else noise)
+            out = out + sigma * (self.noise_like(xt) if noise is None else noise)
         return out
 
     def sampling_timesteps(self) -> np.ndarray:
@@ -329,14 +326,16 @@ class DDPM(Generator):
         return x
 
     def _sample(self, n, c):
-        return self.p_sample_loop(torch.randn(n, self.n_features_in_, device=self._device()), c)
+        if build_noise(self.forward_noise) is None:
+            return self.p_sample_loop(torch.randn(n, self.n_features_in_, device=self._device()), c)
+        return self.p_sample_loop(self.noise_like(torch.empty(n, self.n_features_in_, device=self._device())), c)
 
     # ------------------------------------------------------------------ training
     def training_loss(self, x0: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Per-row simple loss ``|target - f(x_t, t, c)|^2`` at a uniform random step (Ho et al. eq. 14)."""
         n = len(x0)
         t = torch.randint(0, int(self.n_timesteps), (n,), device=x0.device)
-        noise = torch.randn_like(x0)
+        noise = self.noise_like(x0)
         xt = self.q_sample(x0, t, noise)
         keep = None
         if c is not None and self.cond_drop_prob > 0:
@@ -365,141 +364,6 @@ class DDPM(Generator):
         predicted ``x_0`` clipped to the training range, shape (n, d) (model space)."""
         x0_hat, _ = self.predict_start(self.q_sample(x0, t, noise), t, c, clip=True)
         return (x0 - x0_hat) ** 2
-
-    def _variance_grid(self) -> np.ndarray:
-        T = int(self.n_timesteps)
-        return np.unique(np.r_[np.geomspace(1, T, 24), np.linspace(1, T, 24)].round().astype(np.int64) - 1)
-
-    def _variance_seconds(self, X: torch.Tensor, c: torch.Tensor | None) -> float:
-        """Seconds :meth:`_fit_reverse_variances` will take, extrapolated from a pass of the
-        denoiser over up to 1,024 rows of zeros."""
-        device, d = self._device(), X.shape[1]
-        n = min(len(X), _VARIANCE_ROWS) * len(self._variance_grid())
-        m = min(n, _bound_chunk(d), 1024)
-        began = time.perf_counter()
-        with torch.no_grad():
-            self._denoiser(torch.zeros(m, d, device=device), torch.zeros(m, dtype=torch.long, device=device),
-                           self._cond_input(None if c is None else c[:1].to(device).expand(m, -1)))
-        return (time.perf_counter() - began) * n / m
-
-    def _fit_reverse_variances(self, X: torch.Tensor, c: torch.Tensor | None, deadline: float | None = None) -> None:
-        """Measure the denoising error on up to 512 training rows, on a grid of steps.
-
-        Records per step ``t`` (log-interpolated between grid steps):
-
-        ``denoising_error_[t]``: ``E|x_0 - x0_hat(x_t)|^2 / d``. The bound then uses the
-        reverse variance that is optimal for a Gaussian ``p(x_{t-1} | x_t)`` with the
-        model's mean on the training data, ``posterior variance + coef_t^2 denoising_error_[t]``
-        (the data-estimated form of Bao et al. 2022, Analytic-DPM).
-
-        ``noise_coef_[t]``: the regression slope of the squared error on ``|eps|^2 - d``,
-        a control variate (its mean is zero) that the bound subtracts to cut the
-        Monte Carlo noise of each term (at small ``t`` the error is mostly ``eps`` itself).
-
-        The rows go through in chunks (bounded memory); past ``deadline`` the measurement
-        stops after the chunk at hand and uses the rows done.
-        """
-        T = int(self.n_timesteps)
-        device = self._device()
-        grid = self._variance_grid()
-        pick = torch.randperm(len(X))[:_VARIANCE_ROWS]
-        rows_per_chunk = max(1, _bound_chunk(X.shape[1]) // len(grid))
-        errs, zs = [], []
-        for lo in range(0, len(pick), rows_per_chunk):
-            x0 = X[pick[lo : lo + rows_per_chunk]].to(device)
-            n = len(x0)
-            cr = None if c is None else c[pick[lo : lo + rows_per_chunk]].to(device).repeat(len(grid), 1)
-            t = torch.as_tensor(grid, device=device).repeat_interleave(n)
-            with torch.no_grad():
-                err, z = (v.reshape(len(grid), n) for v in self._denoise(x0.repeat(len(grid), 1), cr, t))
-            errs.append(err)
-            zs.append(z)
-            if deadline is not None and agreed(time.perf_counter() > deadline):
-                break
-        err, z = torch.cat(errs, 1), torch.cat(zs, 1)
-        d = X.shape[1]
-        slope = ((err - err.mean(1, keepdim=True)) * z).mean(1) / (z**2).mean(1)
-        log_err = np.log(np.maximum(err.mean(1).cpu().numpy() / d, 1e-12))
-        steps = np.arange(T)
-        self.denoising_error_ = np.exp(np.interp(steps, grid, log_err))
-        self.noise_coef_ = np.interp(steps, grid, slope.cpu().numpy())
-
-    def _reverse_variance_terms(self, t: torch.Tensor):
-        """For steps ``t >= 1``: ``coef_t^2 / sigma_t^2`` and the per-dimension variance mismatch
-        ``(r - 1 - log r) / 2`` with ``r = posterior variance / sigma_t^2`` (float64)."""
-        coef, post_var = self.noise_schedule.posterior_terms(t)
-        err = torch.as_tensor(self.denoising_error_, device=t.device)[t.long()]
-        sigma2 = post_var + coef**2 * err
-        r = post_var / sigma2
-        return coef**2 / sigma2, 0.5 * (r - 1 - r.log())
-
-    def score_timesteps(self, n_steps: int | None = None, device=None, *, u=None):
-        """Steps for the Monte Carlo sum of the KL terms, with weights: ``(t, w)`` such that
-        ``sum_{t=1}^{T-1} L_t ~= sum_k w_k L_{t_k}`` (unbiased).
-
-        One draw per stratum of the inverse CDF of a proposal proportional to the expected
-        size of ``L_t`` on the training data (see the class docstring); ``u`` gives the
-        position in each stratum (``n_steps`` values in [0, 1); ``None``: uniform draws).
-        """
-        device = self.noise_schedule.alphas_cumprod.device if device is None else device
-        K = int(self.n_score_timesteps if n_steps is None else n_steps)
-        t_all = torch.arange(1, int(self.n_timesteps), device=device)
-        weight, mismatch = self._reverse_variance_terms(t_all)
-        err = torch.as_tensor(self.denoising_error_, device=device)[t_all]
-        q = mismatch + 0.5 * weight * err  # expected L_t per dimension
-        cdf = q.cumsum(0)
-        u = torch.rand(K, device=device, dtype=torch.float64) if u is None else torch.as_tensor(u, device=device)
-        u = u.double()
-        u = (torch.arange(K, device=device, dtype=torch.float64) + u) / K
-        idx = torch.searchsorted(cdf, u * cdf[-1]).clamp(max=len(q) - 1)
-        return t_all[idx], cdf[-1] / (K * q[idx])
-
-    def elbo(self, x0: torch.Tensor, c: torch.Tensor | None = None, n_steps: int | None = None, *,
-             noise: torch.Tensor | None = None, u: torch.Tensor | None = None) -> torch.Tensor:
-        """Per-row variational lower bound on ``log p(x_0)`` in nats (model space).
-
-        ``-(L_0 + sum_{t=1}^{T-1} L_t + L_T)`` with the decoder and prior terms exact and the
-        middle sum estimated from ``n_steps`` (default ``n_score_timesteps``) stratified
-        importance draws of ``t``.
-
-        Args:
-            x0, c: model-space rows and their condition.
-            n_steps: Monte Carlo time steps ``K``.
-            noise: the forward-process noise, ``(K + 1, d)`` shared by every row (common random
-                numbers: a row's bound then does not depend on its batch) or ``(K + 1, n, d)``;
-                the first is for the decoder term. ``None``: fresh draws.
-            u: positions of the ``K`` steps in their strata (see :meth:`score_timesteps`).
-        """
-        sched = self.noise_schedule
-        n, d = x0.shape
-
-        def draws(lo, hi):  # noise of draws lo..hi-1, stacked step-major like x0.repeat(m, 1)
-            if noise is None:
-                return None
-            part = noise[lo:hi]
-            return (part.unsqueeze(1) if part.dim() == 2 else part).expand(hi - lo, n, d).reshape(-1, d)
-
-        err0, z0 = self._denoise(x0, c, torch.zeros(n, dtype=torch.long, device=x0.device), draws(0, 1))
-        b = torch.as_tensor(self.noise_coef_, device=x0.device)
-        # L_0: Gaussian decoder N(x_0; x0_hat(x_1), sigma_0^2 I) at the first step
-        var0 = max(float(self.denoising_error_[0]), 1e-12)
-        nll = 0.5 * (err0 - b[0] * z0) / var0 + 0.5 * d * (LOG_2PI + math.log(var0))
-        nll = nll + sched.prior_kl(x0)
-        # KL terms L_t = d * mismatch_t + coef_t^2 |x_0 - x0_hat(x_t)|^2 / (2 sigma_t^2), t = 1..T-1
-        steps, weights = self.score_timesteps(n_steps, device=x0.device, u=u)
-        per_chunk = max(1, _bound_chunk(d) // max(n, 1))
-        for lo in range(0, len(steps), per_chunk):
-            ts, ws = steps[lo : lo + per_chunk], weights[lo : lo + per_chunk]
-            m = len(ts)
-            err, z = self._denoise(x0.repeat(m, 1), None if c is None else c.repeat(m, 1), ts.repeat_interleave(n),
-                                   draws(1 + lo, 1 + lo + m))
-            err = (err - b[ts].repeat_interleave(n) * z).reshape(m, n)
-            weight, mismatch = self._reverse_variance_terms(ts)
-            terms = d * mismatch[:, None] + 0.5 * weight[:, None] * err
-            nll = nll + (ws[:, None] * terms).sum(0)
-        return -nll
-
-    vlb = elbo
 
     def _log_prob(self, x, c):
         return self.elbo(x, c)

@@ -34,3 +34,13 @@ def test_save_and_load_keep_the_simplex_noise(tmp_path):
     again = synthkit.load(tmp_path / "det")
     assert again.synthesizer_.backbone_.forward_noise == det.synthesizer_.backbone_.forward_noise
     np.testing.assert_array_equal(det.anomaly_map(healthy), again.anomaly_map(healthy))
+
+
+def test_a_3d_detector_maps_voxels_in_pixel_space():
+    """3-D diffusion defaults to latent diffusion in ImageSynthesizer; the detector compares
+    voxels, so it keeps pixel space."""
+    vols = np.random.default_rng(0).normal(size=(4, 1, 8, 8, 8)).astype(np.float32)
+    det = ImageAnomalyDetector(spatial_dims=3, image_size=(8, 8, 8), random_state=0, n_repeats=1,
+                               backbone_params={"max_epochs": 1, **PARAMS}).fit(vols)
+    assert det.synthesizer_.latent_ is False
+    assert det.anomaly_map(vols[:2]).shape == (2, 8, 8, 8)

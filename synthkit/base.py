@@ -2,7 +2,9 @@
 
 A backbone subclasses :class:`Generator` and fills in a few private hooks; the public
 methods do validation, seeding, standardization, conditioning and batching once, here
-(the template-method pattern of SDV's ``fit -> _fit`` and scikit-learn's estimators).
+(the template-method pattern of SDV's ``fit -> _fit`` and scikit-learn's estimators). What
+rows must be and how they are standardized lives in :mod:`synthkit.rows`, how ``y`` becomes a
+condition in :mod:`synthkit.conditions`; :class:`Generator` inherits both.
 
 Hooks a backbone implements:
 
@@ -31,8 +33,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
+from synthkit.conditions import ConditionEncoding
+from synthkit.rows import RowContract, standardization  # noqa: F401  (standardization: re-exported)
 from synthkit.training.checkpoint import resolve_seed
 from synthkit.training.runtime import resolve_device, seeded
 
@@ -61,7 +65,7 @@ TRAINING_DEFAULTS: dict[str, Any] = dict(
 )
 
 
-class Generator(BaseEstimator):
+class Generator(RowContract, ConditionEncoding, BaseEstimator):
     """Base class of all synthkit generators (scikit-learn estimator contract).
 
     Every generator takes the training budget and runtime as ordinary parameters:
@@ -136,153 +140,6 @@ class Generator(BaseEstimator):
             if name not in ("self", "__class__"):
                 setattr(self, name, value)
 
-    # ------------------------------------------------------------------ validation
-    def _validate_X(self, X, *, reset: bool) -> np.ndarray:
-        what = "X"
-        if reset and hasattr(X, "columns"):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        if isinstance(X, torch.Tensor):
-            X = X.detach().cpu().numpy()
-        X = np.asarray(X) if not hasattr(X, "iloc") else X
-        if getattr(X, "dtype", None) is not None and X.dtype.kind in "OUSMmcb":
-            if X.dtype.kind != "O" or not _all_numbers(X):
-                raise ValueError(
-                    f"{what} must hold real numbers, got dtype {X.dtype}; encode "
-                    "categories and dates first (synthkit.domains.tabular does this)."
-                )
-        X = check_array(
-            X,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=True,
-            ensure_2d=True,
-            ensure_min_samples=2 if reset else 1,
-            input_name=what,
-        )
-        if reset:
-            self.n_features_in_ = X.shape[1]
-        else:
-            check_is_fitted(self, "n_features_in_")
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} columns but {type(self).__name__} was fitted "
-                    f"with {self.n_features_in_}."
-                )
-        self._check_data(X, fitting=reset)
-        return X
-
-    def _check_data(self, X: np.ndarray, *, fitting: bool) -> None:
-        """Family-specific checks on validated data (e.g. binary units need [0, 1])."""
-
-    def _learn_data(self, X: np.ndarray) -> None:
-        """Fit-only hook to record facts about the raw training data (e.g. category counts)."""
-
-    def _standardize_mask(self) -> np.ndarray:
-        """Columns the base maps to zero mean and unit variance (default: all if ``standardize``)."""
-        return np.full(self.n_features_in_, bool(self.standardize))
-
-    def _standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-column ``(mean, scale)`` the base maps rows with (``(X - mean) / scale``).
-
-        Default: each ``_standardize_mask`` column on its own (:func:`standardization`). When a
-        network argument names a registered factory declaring ``row_standardization``
-        (:func:`synthkit.nn.networks.row_standardization`), ``"global"`` uses one mean and
-        scale pooled over all masked columns (an image's pixels share one intensity scale) and
-        ``"none"`` leaves the rows as they are (data already scaled, e.g. to [-1, 1]).
-        """
-        from synthkit.nn.networks import row_standardization
-
-        how = row_standardization(self)
-        mask = self._standardize_mask()
-        if how in (None, "column"):
-            return standardization(X, mask)
-        d = X.shape[1]
-        if how == "none" or not mask.any():
-            return np.zeros(d), np.ones(d)
-        mean, scale = float(X[:, mask].mean()), float(X[:, mask].std())
-        scale = scale if scale > 1e-12 else 1.0
-        return np.where(mask, mean, 0.0), np.where(mask, scale, 1.0)
-
-    # ------------------------------------------------------------------ conditions
-    def _encode_condition(self, y, n: int, *, fit: bool) -> torch.Tensor | None:
-        """Turn ``y`` into a float condition tensor ``c`` (one-hot classes or standardized
-        continuous conditions) and, in ``fit``, record how."""
-        if fit:
-            if y is None:
-                self.condition_kind_ = None
-                self.condition_dim_ = 0
-                return None
-            y_arr = np.asarray(y)
-            if y_arr.ndim == 2 and y_arr.shape[1] >= 1 and y_arr.dtype.kind in "fiub":
-                self.condition_kind_ = "continuous"
-                y_arr = check_array(y_arr, dtype=np.float64, input_name="y")
-                self.condition_mean_, self.condition_scale_ = self._condition_standardization(y_arr)
-                self.condition_dim_ = y_arr.shape[1]
-            elif y_arr.ndim == 1:
-                if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
-                    raise ValueError("y contains NaN or infinity.")
-                self.condition_kind_ = "classes"
-                classes, counts = np.unique(y_arr, return_counts=True)
-                self.classes_ = classes
-                self.class_prior_ = counts / counts.sum()
-                self.condition_dim_ = len(classes)
-            else:
-                raise ValueError(
-                    "y must be 1-D class labels or a 2-D numeric condition array, "
-                    f"got shape {y_arr.shape} and dtype {y_arr.dtype}."
-                )
-            if len(y_arr) != n:
-                raise ValueError(f"y has {len(y_arr)} rows but X has {n}.")
-        if self.condition_kind_ is None:
-            if y is not None:
-                raise ValueError(f"{type(self).__name__} was fitted without y; pass y=None.")
-            return None
-        if y is None:
-            raise ValueError(f"{type(self).__name__} was fitted with y; pass y.")
-        if self.condition_kind_ == "classes":
-            idx = self._class_index(np.asarray(y).reshape(-1))
-            if len(idx) != n:
-                raise ValueError(f"y has {len(idx)} rows, expected {n}.")
-            return torch.nn.functional.one_hot(
-                torch.as_tensor(idx), num_classes=self.condition_dim_
-            ).float()
-        y_arr = np.asarray(y, dtype=np.float64)
-        if y_arr.ndim != 2:  # one condition per row as a 1-D array, or one row's conditions
-            if y_arr.size != n * self.condition_dim_:
-                raise ValueError(
-                    f"y has shape {y_arr.shape}; expected ({n}, {self.condition_dim_}): "
-                    f"{self.condition_dim_} continuous condition(s) for each of {n} rows."
-                )
-            y_arr = y_arr.reshape(n, self.condition_dim_)
-        if len(y_arr) != n:
-            raise ValueError(f"y has {len(y_arr)} rows, expected {n}.")
-        if y_arr.shape[1] != self.condition_dim_:
-            raise ValueError(f"y has {y_arr.shape[1]} columns, expected {self.condition_dim_}.")
-        y_arr = check_array(y_arr, input_name="y", ensure_min_samples=0)
-        return torch.as_tensor((y_arr - self.condition_mean_) / self.condition_scale_).float()
-
-    def _condition_standardization(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-column ``(mean, scale)`` of a continuous condition (``(y - mean) / scale``): each
-        column on its own, unless a network argument declares ``condition_standardization =
-        "none"`` (:func:`synthkit.nn.networks.condition_standardization`: a label map read as
-        an image), which passes the condition through unchanged."""
-        from synthkit.nn.networks import condition_standardization
-
-        if condition_standardization(self) == "none":
-            return np.zeros(y.shape[1]), np.ones(y.shape[1])
-        scale = y.std(0)
-        return y.mean(0), np.where(scale > 0, scale, 1.0)
-
-    def _class_index(self, labels: np.ndarray) -> np.ndarray:
-        classes = np.asarray(self.classes_)
-        idx = np.searchsorted(classes, labels)
-        idx = np.clip(idx, 0, len(classes) - 1)
-        bad = classes[idx] != labels
-        if bad.any():
-            raise ValueError(
-                f"unknown class label {labels[bad][0]!r}; the model knows {list(classes)}."
-            )
-        return idx
-
     # ------------------------------------------------------------------ public API
     def fit(self, X, y=None, *, resume: bool = False, loop=None):
         """Fit the generator to rows ``X`` (optionally conditional on ``y``).
@@ -316,8 +173,8 @@ class Generator(BaseEstimator):
         c = self._encode_condition(y, len(X), fit=True)
         self._learn_data(X)
         loop = TrainingLoop if loop is None else loop
-        standardization = getattr(loop, "standardization", TrainingLoop.standardization)
-        self.mean_, self.scale_ = r.broadcast_object(standardization(self, X))
+        standardize_rows = getattr(loop, "standardization", TrainingLoop.standardization)
+        self.mean_, self.scale_ = r.broadcast_object(standardize_rows(self, X))
         X = (X - self.mean_) / self.scale_
         self._resume, self._loop = resume, loop
         start = time.perf_counter()
@@ -330,17 +187,6 @@ class Generator(BaseEstimator):
         self.modules_.eval()
         self.fit_seconds_ = time.perf_counter() - start
         return self
-
-    def _sampling_labels(self, y, n: int, seed):
-        """The labels ``sample`` draws for: for a class-conditional model ``None`` becomes ``n``
-        labels drawn (seeded by ``seed``) from the training class frequencies and one label is
-        repeated ``n`` times; anything else is returned as given."""
-        if self.condition_kind_ == "classes":
-            if y is None:
-                return np.random.default_rng(seed).choice(np.asarray(self.classes_), size=n, p=self.class_prior_)
-            if np.ndim(y) == 0:
-                return np.full(n, y, dtype=np.asarray(self.classes_).dtype)
-        return y
 
     def sample(self, n_samples: int, *, y=None, random_state=None, return_y: bool = False):
         """Draw ``n_samples`` new rows.
@@ -526,18 +372,6 @@ class Generator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def standardization(X: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column ``(mean, scale)`` that map the ``mask`` columns of ``X`` to zero mean and unit
-    variance (constant columns keep scale 1) and leave the others as they are."""
-    scale = X.std(0)
-    return np.where(mask, X.mean(0), 0.0), np.where(mask & (scale > 1e-12), scale, 1.0)
-
-
-def _all_numbers(X: np.ndarray) -> bool:
-    flat = X.ravel()
-    return all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in flat[:1000])
 
 
 def _check_count(n) -> int:

@@ -18,7 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAYERS = (
     ("version",),
     ("nn", "io", "datasets", "sampling", "scoring"),  # leaves: networks, files, bundled data, rejection loop, ScoreRule
-    ("training",),  # the one training loop: budget, progress, checkpoints, seeding, device, ranks
+    ("training", "rows", "conditions"),  # the training loop; the generator's row and condition contracts
     ("persistence",),  # save/load of generators; classes are found by import path at load time
     ("base",),  # the Generator base class: trains through training, saves through persistence
     ("backbones",),  # the generative families, built from base, nn and training

@@ -22,7 +22,7 @@ from synthkit.domains.molecules.chem import canonical, canonicalize, require_rdk
 from synthkit.domains.molecules.conditions import condition_rows, condition_values
 from synthkit.domains.molecules.grammar import SmilesGrammar
 from synthkit.domains.molecules.graph_codec import GraphCodec
-from synthkit.domains.molecules.io import read_molecules
+from synthkit.domains.molecules.io import read_molecules, warn_unrepresentable
 from synthkit.domains.molecules.randomized import randomized_smiles
 from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
 
@@ -174,20 +174,7 @@ class MoleculeGenerator(Synthesizer):
             codec = make_tokenizer(self.representation).fit(strings)
         ids, kept, failures = codec.encode(strings, max_length=self.max_tokens)
         kept = origin[np.asarray(kept, dtype=np.int64)]
-        if failures:  # one report per molecule, however many of its writings failed
-            first: dict[int, str] = {}
-            for i, why in failures:
-                first.setdefault(int(origin[i]), why)
-            failures = sorted(first.items())
-        if failures:
-            shown = "; ".join(f"line {mols.lines[i]}: {why}" for i, why in failures[:10])
-            more = f"; and {len(failures) - 10} more" if len(failures) > 10 else ""
-            warnings.warn(
-                f"{mols.source}: skipped {len(failures)} valid molecules that the {self.representation} "
-                f"representation cannot hold — {shown}{more}.",
-                UserWarning,
-                stacklevel=2,
-            )
+        failures = warn_unrepresentable(mols, failures, origin, self.representation)
         if len(ids) < 2:
             raise ValueError("fewer than two molecules are left to learn from after skipping bad entries.")
         if cond is not None:

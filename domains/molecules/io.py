@@ -240,3 +240,23 @@ def _read_sdf(path: Path, largest_fragment: bool) -> Molecules:
         lines.append(number)
         props.append(fields)
     return Molecules(smiles, lines, invalid, pd.DataFrame(props), str(path))
+
+
+def warn_unrepresentable(mols: Molecules, failures, origin, representation: str) -> list[tuple[int, str]]:
+    """Warn (one line per molecule, the first ten by input line) about valid molecules the
+    ``representation`` cannot hold; ``failures`` are ``(string index, reason)`` pairs and
+    ``origin`` maps a training string to its molecule. Returns ``(molecule, reason)`` pairs."""
+    first: dict[int, str] = {}
+    for i, why in failures:  # one report per molecule, however many of its writings failed
+        first.setdefault(int(origin[i]), why)
+    failures = sorted(first.items())
+    if failures:
+        shown = "; ".join(f"line {mols.lines[i]}: {why}" for i, why in failures[:10])
+        more = f"; and {len(failures) - 10} more" if len(failures) > 10 else ""
+        warnings.warn(
+            f"{mols.source}: skipped {len(failures)} valid molecules that the {representation} "
+            f"representation cannot hold — {shown}{more}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return failures

@@ -254,6 +254,8 @@ def _write_part(model, plan: ShardPlan, out: Path, k: int) -> int:
         return int(DOMAINS.get(plan.domain).sample(model, out / name, rows, batch_size=plan.batch_size,
                                                    seed=np.random.SeedSequence(plan.seed), label=plan.label,
                                                    first_batch=first_batch))
+    except ValueError as err:  # bad input (a label, a folder): the command line shows it as a message
+        raise ValueError(f"part {k} ({out / name}): {err}") from err
     except Exception as err:
         raise RuntimeError(f"part {k} ({out / name}) failed: {err}") from err
 

@@ -102,6 +102,11 @@ def test_bad_ranges_are_refused(model_dir, tmp_path, shards, message):
         sample_shards(model_dir, tmp_path / "d", 300, seed=1, shard_rows=100, batch_size=50, shards=shards)
 
 
+def test_a_bad_label_is_refused_with_the_part_named(model_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"part 0 .*not class-conditional"):
+        sample_shards(model_dir, tmp_path / "d", 100, seed=1, shard_rows=50, batch_size=50, label="a")
+
+
 def test_parse_range():
     assert parse_range("0:10") == (0, 10) and parse_range(":4") == (None, 4) and parse_range("3:") == (3, None)
     for bad in ("3", "a:b", "1:2:3"):

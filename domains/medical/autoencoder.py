@@ -51,7 +51,8 @@ class LatentAutoencoder(Generator):
         num_res_blocks: residual blocks per resolution.
         norm_num_groups: group-norm groups.
         kl_weight: weight of the KL term against the L1 reconstruction error (both per value).
-        **training: see :class:`synthkit.Generator` (default: 1,500 steps, batch 16).
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``) (default: 1,500 steps, batch 16).
 
     Attributes:
         latent_shape_: ``[latent_channels, *spatial / 2 ** (len(channels) - 1)]``.

@@ -91,7 +91,8 @@ class EBM(Generator):
         bounded: restrict the model to the per-column range of the training data: moves
             that leave that box are reflected back into it (image EBMs likewise keep pixels
             in [0, 1]), so samples stay inside the observed range of each column.
-        **training: see :class:`synthkit.Generator`.
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``).
 
     Example:
         >>> import numpy as np

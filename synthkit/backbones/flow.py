@@ -107,7 +107,8 @@ class NormalizingFlow(Generator):
             (64 columns, 30 s, one thread) 16 passes sampled 300 rows/s against 73 for
             full autoregression, at the same two-sample AUC (0.94) and a held-out
             log-likelihood of 49.0 against 54.6 nats; 4 passes: 1,230 rows/s, 41.9 nats.
-        **training: see :class:`synthkit.Generator`; ``ema_decay=None`` averages the CNF's
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``); ``ema_decay=None`` averages the CNF's
             weights with decay 0.999 (the discrete flows' not at all).
 
     Example:

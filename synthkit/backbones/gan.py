@@ -92,7 +92,8 @@ class GAN(Generator):
             critic estimates a density ratio, on data of at most ``REJECTION_MAX_FEATURES``
             columns; ``True`` needs ``"r1"``).
         n_calibration_steps: critic steps against the final generator before rejection sampling.
-        **training: see :class:`synthkit.Generator`; ``batch_size`` rows per critic step,
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``); ``batch_size`` rows per critic step,
             ``max_epochs`` counts critic passes; here ``ema_decay`` defaults to 0.99.
 
     Example:

@@ -67,7 +67,8 @@ class VAE(Generator):
         categorical_features: indices of columns holding integer codes 0..K-1, modelled
             with a categorical likelihood (softmax over K) instead.
         n_importance_samples: ``k`` of the IWAE bound used by ``score_samples``.
-        **training: see :class:`synthkit.Generator`.
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``).
 
     Example:
         >>> import numpy as np

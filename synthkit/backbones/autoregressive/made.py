@@ -80,7 +80,8 @@ class MADE(Generator):
             are kept in ``discrete_values_``; a new value counts as its nearest one.
         min_scale: smallest standard deviation of a mixture component, in standardized
             units; keeps densities finite on sharp columns.
-        **training: see :class:`synthkit.Generator`.
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``).
 
     Example:
         >>> import numpy as np

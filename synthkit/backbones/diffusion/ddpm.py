@@ -96,7 +96,8 @@ class DDPM(VariationalBound, Generator):
             sampling: ``None`` / ``"gaussian"`` (white Gaussian, the default) or a registered
             noise (:mod:`synthkit.backbones.diffusion.noise`, e.g. AnoDDPM's ``"simplex"``
             for images); the likelihood bound keeps Gaussian noise.
-        **training: see :class:`synthkit.Generator`; here ``learning_rate`` defaults to
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``); here ``learning_rate`` defaults to
             2e-3 and ``ema_decay`` to 0.995.
 
     Example:

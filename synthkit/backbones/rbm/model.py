@@ -115,7 +115,8 @@ class RBM(RBMVisibles, Generator):
             most 16 hidden units); ``None`` does so whenever that holds. The CD parameters
             (``k``, ``persistent``, ``n_chains``, ``reinit_prob``, ``n_gibbs_steps``,
             ``sampling_init``) then play no part.
-        **training: see :class:`synthkit.Generator`.
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``).
 
     Example:
         >>> import numpy as np

@@ -80,7 +80,8 @@ class SequenceModel(Generator):
         temperature: softmax temperature of ``sample`` (> 0; below 1 is more conservative).
         top_k: sample among the ``k`` most probable tokens only (1 = greedy decoding).
         top_p: sample from the smallest set of tokens whose probability reaches ``p``.
-        **training: see :class:`synthkit.Generator`.
+        max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``).
 
     ``fit(X, y=None, *, vocab_size=None)`` sets ``vocab_size_`` to the largest id in ``X``
     plus one, or to ``vocab_size`` if that is larger (for tokens absent from ``X``).

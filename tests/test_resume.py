@@ -51,6 +51,20 @@ def test_unseeded_fit_resumes_with_its_recorded_seed(rows, tmp_path):
     assert resumed.history_[:2] == first.history_
 
 
+def test_unseeded_deep_belief_net_resumes_from_its_layer_checkpoints(rows, tmp_path):
+    """A DBN checkpoints in one sub-folder per layer; an unseeded resume reads the seed there
+    (it used to draw a fresh one and refuse its own layer checkpoints)."""
+    from synthkit.backbones.rbm import RBM
+
+    kw = dict(hidden_layers=(8, 4), max_epochs=2, n_gibbs_steps=5, n_chains=32, verbose=0)
+    first = RBM(checkpoint_dir=tmp_path, **kw).fit(rows)
+    assert not (tmp_path / FILENAME).exists() and (tmp_path / "layer0" / FILENAME).exists()
+    resumed = RBM(checkpoint_dir=tmp_path, **kw).fit(rows, resume=True)
+    assert resumed.fit_seed_ == first.fit_seed_
+    seeded = RBM(random_state=first.fit_seed_, **kw).fit(rows)
+    np.testing.assert_array_equal(resumed.sample(5, random_state=0), seeded.sample(5, random_state=0))
+
+
 def test_two_unseeded_fits_draw_different_seeds(rows):
     a, b = _vae(max_epochs=1).fit(rows), _vae(max_epochs=1).fit(rows)
     assert a.fit_seed_ != b.fit_seed_

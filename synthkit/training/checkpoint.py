@@ -59,13 +59,18 @@ def resolve_seed(random_state, checkpoint_dir=None, resume: bool = False) -> int
     the seed recorded in it, so that everything drawn before training (the validation
     split, a random order, encodings with noise) is drawn again identically; a fresh fit
     draws a seed from torch's global generator (so ``torch.manual_seed`` still makes an
-    unseeded fit repeatable).
+    unseeded fit repeatable). A family that checkpoints in sub-folders of ``checkpoint_dir``
+    (a deep belief net: one per layer, all with the fit's one seed) is resumed from the
+    first of them in name order when the folder itself holds no checkpoint.
     """
     seed = seed_from(random_state)
     if seed is not None:
         return seed
     if resume and checkpoint_dir is not None:
-        payload = read_checkpoint(checkpoint_dir)
+        folders = [Path(checkpoint_dir)]
+        if not (folders[0] / FILENAME).is_file() and folders[0].is_dir():
+            folders = sorted(p.parent for p in folders[0].glob(f"*/{FILENAME}"))
+        payload = read_checkpoint(folders[0]) if folders else None
         if payload is not None:
             return int(payload["seed"])
     return int(torch.randint(0, 2**62, (1,)))

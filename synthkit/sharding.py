@@ -40,7 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
+from synthkit.io import write_text
 from synthkit.registry import DOMAINS
+from synthkit.synthesizer import _count
 
 PLAN, MANIFEST, FORMAT_VERSION = "_plan.json", "_manifest.json", 1  # "_": readers of Parquet folders skip them
 #: batches per part unless ``shard_rows`` is given (100,000 rows at the CLI's batch of 10,000)
@@ -103,13 +105,13 @@ def sample_shards(model, out, n: int, *, seed=None, shard_rows: int | None = Non
         >>> sorted(p.name for p in out.iterdir())
         ['_manifest.json', '_plan.json', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']
     """
-    n, workers, batch_size = _positive(n, "n"), _positive(workers, "workers"), _positive(batch_size, "batch_size")
+    n, workers, batch_size = _count(n, "n", 1), _count(workers, "workers", 1), _count(batch_size, "batch_size", 1)
     out = Path(out)
     with _model_folder(model) as folder:
         loaded = _load(folder)
-        adapter = _adapter(loaded)
+        adapter = domain_adapter(loaded)
         batch = int(adapter.sample_batch_size(loaded, batch_size))
-        rows = batch * BATCHES_PER_PART if shard_rows is None else _positive(shard_rows, "shard_rows")
+        rows = batch * BATCHES_PER_PART if shard_rows is None else _count(shard_rows, "shard_rows", 1)
         plan = ShardPlan(rows=n, seed=0, shard_rows=math.ceil(rows / batch) * batch, batch_size=batch,
                          domain=adapter.name, part_suffix=adapter.part_suffix or adapter.suffix,
                          label=None if label is None else str(label), model_sha256=digest(folder))
@@ -143,7 +145,9 @@ def write_manifest(out, plan: ShardPlan) -> Path:
         name, _, rows = plan.part(k)
         parts.append({"index": k, "file": name, "rows": rows, "sha256": digest(out / name)})
     manifest = {**asdict(plan), "schema": _schema(out / plan.part(0)[0]), "parts": parts}
-    return _write_json(out / MANIFEST, manifest)
+    path = out / MANIFEST
+    write_text(path, json.dumps(manifest, indent=2))
+    return path
 
 
 def digest(path) -> str:
@@ -183,7 +187,8 @@ def _agree(out: Path, plan: ShardPlan, seed) -> ShardPlan:
     if not path.exists():
         # a fresh 63-bit seed, the range seed_from keeps: --seed <it> repeats this draw exactly
         fresh = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1) if seed is None else seed_from(seed)
-        tmp = _write_json(out / f".{PLAN}.{os.getpid()}.tmp", asdict(plan) | {"seed": int(fresh)})
+        tmp = out / f".{PLAN}.{os.getpid()}.tmp"
+        write_text(tmp, json.dumps(asdict(plan) | {"seed": int(fresh)}, indent=2))
         try:
             os.link(tmp, path)  # atomic create-if-absent: a concurrent first call keeps the other's plan
         except FileExistsError:
@@ -287,7 +292,9 @@ def _load(folder: Path):
     return load(folder)
 
 
-def _adapter(model):
+def domain_adapter(model):
+    """The :class:`~synthkit.adapters.DomainAdapter` that writes a loaded model's draws: its
+    synthesizer's domain, or ``array`` for a core generator."""
     from synthkit.synthesizer import Synthesizer
 
     return DOMAINS.get(model.domain if isinstance(model, Synthesizer) else "array")
@@ -305,18 +312,3 @@ def _schema(part: Path):
 
         return [{"name": f.name, "type": str(f.type)} for f in pq.read_schema(part)]
     return {"format": part.suffix.lstrip(".") or "folder"}
-
-
-def _write_json(path: Path, data: dict) -> Path:
-    """Write ``data`` to ``path`` atomically (a temporary file beside it, renamed)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
-    return path
-
-
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)

@@ -9,8 +9,7 @@ manifest instead (:mod:`synthkit.sharding`).
 from __future__ import annotations
 
 from synthkit.persistence import load
-from synthkit.registry import DOMAINS
-from synthkit.synthesizer import Synthesizer
+from synthkit.sharding import domain_adapter
 
 
 def add_parser(sub) -> None:
@@ -39,7 +38,7 @@ def run(args) -> int:
     if args.workers is not None or args.shards is not None or args.shard_size is not None:
         return run_sharded(args)
     model = load(args.model)
-    domain = DOMAINS.get(model.domain if isinstance(model, Synthesizer) else "array")
+    domain = domain_adapter(model)
     written = domain.sample(model, args.out, args.n_samples, batch_size=args.batch_size, seed=args.seed,
                             label=args.label, progress=not args.quiet)
     print(f"wrote {written} rows to {args.out}")

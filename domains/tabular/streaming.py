@@ -1,0 +1,193 @@
+"""Tables larger than memory: one streamed pass for metadata, a second to encode into a memory map.
+
+A table that does not fit in memory is read as a stream of record batches
+(``pyarrow.dataset``: one Parquet or CSV file, or a folder of them). The first pass,
+:func:`scan_table`, keeps
+
+- a uniform **reservoir sample** of at most ``reservoir_rows`` rows (bottom-*k* of i.i.d.
+  uniform keys, which is a uniform sample without replacement; Vitter 1985, "Random sampling
+  with a reservoir", in its priority-sampling form), from which column kinds and the
+  quantile encoder are inferred, and
+- **exact** facts the sample can miss: every category's count (for columns with at most
+  ``max_categories`` distinct values), each column's missing count, and numeric minima and
+  maxima.
+
+:func:`stream_metadata` infers the metadata from the reservoir and then overwrites the
+sample's categories, gaps and ranges with the exact ones, so a category seen in one row of
+twenty million is still a category of the model. :func:`encode_to_memmap` is the second pass:
+each batch is encoded and written as float32 rows into a memory-mapped file, so the encoded
+table lives on disk and only a batch is in memory at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from synthkit.domains.tabular.metadata import _plain, _sort_key, infer_metadata
+
+#: rows of the reservoir the metadata and the quantile encoder are inferred from
+RESERVOIR_ROWS = 200_000
+#: rows per record batch read from the files
+BATCH_ROWS = 65_536
+#: columns with more distinct values than this stop being counted (numbers, identifiers)
+MAX_CATEGORIES = 10_000
+SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+@dataclass
+class TableScan:
+    """What one streamed pass learned about a table (see :func:`scan_table`)."""
+
+    n_rows: int
+    reservoir: pd.DataFrame
+    counts: dict = field(default_factory=dict)  # column -> {value: count}, or None once too many
+    missing: dict = field(default_factory=dict)  # column -> number of missing cells
+    minimum: dict = field(default_factory=dict)  # numeric column -> exact min
+    maximum: dict = field(default_factory=dict)
+
+
+def open_dataset(source):
+    """A ``pyarrow.dataset`` over a Parquet/CSV file or a folder of them (ValueError otherwise)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIX_FORMATS
+                       and not p.name.startswith(("_", ".")))
+        if not files:
+            raise ValueError(f"{path}: the folder holds no .parquet or .csv files.")
+        kinds = {SUFFIX_FORMATS[p.suffix.lower()] for p in files}
+        if len(kinds) > 1:
+            raise ValueError(f"{path}: the folder mixes Parquet and CSV files; keep one format.")
+        paths = [str(p) for p in files]
+    elif path.is_file():
+        if path.suffix.lower() not in SUFFIX_FORMATS:
+            raise ValueError(f"{path}: unsupported table file type {path.suffix!r}; use .parquet or .csv.")
+        kinds, paths = {SUFFIX_FORMATS[path.suffix.lower()]}, [str(path)]
+    else:
+        raise ValueError(f"{path}: no such file or folder.")
+    try:
+        return ds.dataset(paths, format=kinds.pop())
+    except (pa.ArrowException, OSError) as err:
+        raise ValueError(f"{path}: cannot read it as a table ({err}).") from None
+
+
+def iter_batches(source, batch_rows: int = BATCH_ROWS):
+    """DataFrames of at most ``batch_rows`` rows, in file order, with the files' columns."""
+    import pyarrow as pa
+
+    batches = open_dataset(source).to_batches(batch_size=batch_rows)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as err:
+            raise ValueError(f"{source}: cannot read it as a table ({err}).") from None
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+def scan_table(source, *, reservoir_rows: int = RESERVOIR_ROWS, batch_rows: int = BATCH_ROWS,
+               max_categories: int = MAX_CATEGORIES, random_state=None, progress: bool = False) -> TableScan:
+    """Stream ``source`` once: a uniform reservoir sample plus exact counts, gaps and ranges."""
+    rng = np.random.default_rng(random_state)
+    keep, keys, n = None, np.zeros(0), 0
+    counts, missing, lo, hi = {}, {}, {}, {}
+    bar = _bar(progress, "scanning")
+    for df in iter_batches(source, batch_rows):
+        if keep is None:
+            counts = {c: {} for c in df.columns}
+        df.index = pd.RangeIndex(n, n + len(df))
+        n += len(df)
+        for c in df.columns:
+            s = df[c]
+            missing[c] = missing.get(c, 0) + int(s.isna().sum())
+            if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+                present = s.dropna()
+                if len(present):
+                    lo[c] = min(lo.get(c, np.inf), float(present.min()))
+                    hi[c] = max(hi.get(c, -np.inf), float(present.max()))
+            if counts.get(c) is not None:
+                for value, k in s.value_counts(dropna=True).items():
+                    counts[c][value] = counts[c].get(value, 0) + int(k)
+                if len(counts[c]) > max_categories:
+                    counts[c] = None
+        # bottom-k of uniform keys over everything seen so far = a uniform k-subset
+        new_keys = rng.random(len(df))
+        pool = df if keep is None else pd.concat([keep, df])
+        pool_keys = np.concatenate([keys, new_keys])
+        if len(pool) > reservoir_rows:
+            top = np.sort(np.argpartition(pool_keys, reservoir_rows - 1)[:reservoir_rows])
+            pool, pool_keys = pool.iloc[top], pool_keys[top]
+        keep, keys = pool, pool_keys
+        bar.update(len(df))
+    bar.close()
+    if keep is None:
+        raise ValueError(f"{source}: the table has no rows.")
+    return TableScan(n, keep.sort_index(), counts, missing, lo, hi)
+
+
+def stream_metadata(scan: TableScan, overrides=None) -> dict:
+    """Metadata inferred on the reservoir, with exact categories, gaps and ranges from the scan."""
+    md = infer_metadata(scan.reservoir.reset_index(drop=True), overrides)
+    given = (overrides or {}).get("columns", {}) if isinstance(overrides, dict) else {}
+    for name, col in md["columns"].items():
+        user = given.get(name, {}) if isinstance(given.get(name), dict) else {}
+        if "missing" not in user:
+            col["missing"] = bool(scan.missing.get(name, 0))
+        if col["kind"] == "categorical" and "categories" not in user and not col.get("ordered"):
+            exact = scan.counts.get(name)
+            if exact is not None:
+                col["categories"] = [_plain(v) for v in sorted(exact, key=_sort_key)]
+        if col["kind"] == "numerical" and name in scan.minimum:
+            if "min" not in user:
+                col["min"] = scan.minimum[name]
+            if "max" not in user:
+                col["max"] = scan.maximum[name]
+        if col["kind"] == "id" and "start" in col and name in scan.maximum:
+            col["start"] = int(scan.maximum[name]) + 1
+    return md
+
+
+def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BATCH_ROWS, random_state=None,
+                     progress: bool = False) -> np.memmap:
+    """Encode every row of ``source`` with a fitted ``TableEncoder`` into a float32 memory map.
+
+    Batch ``i`` is encoded with its own seed from ``(random_state, i)`` (the quantile
+    encoder's tie-breaking noise), so the file depends only on the data and the seed. The
+    map is written to ``path + ".tmp"`` and renamed into place when every row is in.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_rows, encoder.n_features_out_))
+    seeds = np.random.SeedSequence(random_state).spawn(1 + n_rows // max(batch_rows, 1))
+    row, bar = 0, _bar(progress, "encoding")
+    try:
+        for i, df in enumerate(iter_batches(source, batch_rows)):
+            if row + len(df) > n_rows:
+                raise ValueError(f"{source}: the table grew while it was read ({row + len(df)} > {n_rows} rows).")
+            out[row : row + len(df)] = encoder.transform(df, random_state=np.random.default_rng(seeds[i]))
+            row += len(df)
+            bar.update(len(df))
+        if row != n_rows:
+            raise ValueError(f"{source}: the table changed while it was read ({row} rows, {n_rows} scanned).")
+        out.flush()
+        del out
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        bar.close()
+    return np.load(path, mmap_mode="r")
+
+
+def _bar(progress: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(unit="rows", desc=desc, disable=not progress)

@@ -80,7 +80,9 @@ def iter_batches(source, batch_rows: int = BATCH_ROWS):
     """DataFrames of at most ``batch_rows`` rows, in file order, with the files' columns."""
     import pyarrow as pa
 
-    batches = open_dataset(source).to_batches(batch_size=batch_rows)
+    # pyarrow's default read-ahead (4 files, 16 batches) buffers whole files ahead of a slower
+    # consumer and the peak memory grew with the table; one of each keeps it near a batch
+    batches = open_dataset(source).to_batches(batch_size=batch_rows, fragment_readahead=1, batch_readahead=1)
     while True:
         try:
             batch = next(batches)
@@ -165,13 +167,13 @@ def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BA
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_rows, encoder.n_features_out_))
-    seeds = np.random.SeedSequence(random_state).spawn(1 + n_rows // max(batch_rows, 1))
+    root = np.random.SeedSequence(random_state)
     row, bar = 0, _bar(progress, "encoding")
     try:
         for i, df in enumerate(iter_batches(source, batch_rows)):
             if row + len(df) > n_rows:
                 raise ValueError(f"{source}: the table grew while it was read ({row + len(df)} > {n_rows} rows).")
-            out[row : row + len(df)] = encoder.transform(df, random_state=np.random.default_rng(seeds[i]))
+            out[row : row + len(df)] = encoder.transform(df, random_state=_batch_rng(root, i))
             row += len(df)
             bar.update(len(df))
         if row != n_rows:
@@ -185,6 +187,11 @@ def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BA
     finally:
         bar.close()
     return np.load(path, mmap_mode="r")
+
+
+def _batch_rng(root: np.random.SeedSequence, i: int) -> np.random.Generator:
+    """Generator of batch ``i`` (files cut batches short, so their number is known only at the end)."""
+    return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i)))
 
 
 def _bar(progress: bool, desc: str):

@@ -115,6 +115,8 @@ def sample_shards(model, out, n: int, *, seed=None, shard_rows: int | None = Non
         plan = ShardPlan(rows=n, seed=0, shard_rows=math.ceil(rows / batch) * batch, batch_size=batch,
                          domain=adapter.name, part_suffix=adapter.part_suffix or adapter.suffix,
                          label=None if label is None else str(label), model_sha256=digest(folder))
+        if label is not None:
+            _check_label(adapter, loaded, plan)
         plan = _agree(out, plan, seed)
         a, b = _range(shards, plan.n_shards)
         todo = [k for k in range(a, b) if not (out / plan.part(k)[0]).exists()]
@@ -266,6 +268,15 @@ def _write_part(model, plan: ShardPlan, out: Path, k: int) -> int:
 
 
 # ---------------------------------------------------------------------- helpers
+def _check_label(adapter, model, plan: ShardPlan) -> None:
+    """Refuse a bad ``label`` before the plan is written: draw one row with it, into a temporary folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        adapter.sample(model, Path(tmp) / f"probe{plan.part_suffix}", 1, batch_size=1,
+                       seed=np.random.SeedSequence(0), label=plan.label)
+
+
 class _model_folder:
     """The saved model's folder: the path given, or a temporary save of a fitted model."""
 

@@ -102,9 +102,10 @@ def test_bad_ranges_are_refused(model_dir, tmp_path, shards, message):
         sample_shards(model_dir, tmp_path / "d", 300, seed=1, shard_rows=100, batch_size=50, shards=shards)
 
 
-def test_a_bad_label_is_refused_with_the_part_named(model_dir, tmp_path):
-    with pytest.raises(ValueError, match=r"part 0 .*not class-conditional"):
+def test_a_bad_label_is_refused_before_anything_is_written(model_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"not class-conditional"):
         sample_shards(model_dir, tmp_path / "d", 100, seed=1, shard_rows=50, batch_size=50, label="a")
+    assert not (tmp_path / "d").exists()  # no plan that a corrected call would then disagree with
 
 
 def test_parse_range():

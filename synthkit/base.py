@@ -39,6 +39,7 @@ from synthkit.conditions import ConditionEncoding
 from synthkit.rows import RowContract, standardization  # noqa: F401  (standardization: re-exported)
 from synthkit.training.checkpoint import resolve_seed
 from synthkit.training.runtime import resolve_device, seeded
+from synthkit.validation import check_count, check_fraction
 
 if TYPE_CHECKING:
     from synthkit.scoring import ScoreRule
@@ -321,13 +322,10 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
 
     def _check_params(self) -> None:
         for name in ("max_epochs", "batch_size"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_count(name, getattr(self, name), none_ok=True)
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"max_time must be positive seconds, got {self.max_time!r}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}.")
+        check_fraction("validation_fraction", self.validation_fraction)
 
     def _train(self, X: torch.Tensor, c: torch.Tensor | None, **kwargs) -> None:
         """Run the training loop of this fit (``fit(..., loop=...)``; by default the shared
@@ -375,6 +373,4 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
 
 
 def _check_count(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n_samples must be a non-negative integer, got {n!r}.")
-    return int(n)
+    return check_count("n_samples", n, 0)

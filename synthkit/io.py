@@ -1,5 +1,9 @@
 """Reading numeric data files and writing generated rows in batches, atomically.
 
+Every output of the project is written through :func:`atomic_path` (one file) or
+:func:`atomic_folder` (a folder of parts): a temporary beside the destination, renamed into
+place only on success, with the usual file permissions.
+
 ``write_batches`` streams an iterator of batches to ``.csv``, ``.parquet``, ``.npy`` or
 ``.smi``/``.txt`` (one string per line) with bounded memory: it writes to a temporary
 file beside the destination and renames it into place only when every batch is in, so
@@ -11,7 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -68,20 +73,17 @@ def write_batches(path, batches: Iterable, *, columns=None) -> int:
     suffix = path.suffix.lower()
     if suffix not in ARRAY_SUFFIXES + TEXT_SUFFIXES:
         raise ValueError(f"{path}: unsupported output type {suffix!r}; use one of {ARRAY_SUFFIXES + TEXT_SUFFIXES}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     n = 0
-    try:
-        writer = _WRITERS[suffix](tmp, columns)
-        for batch in batches:
-            n += writer.write(batch)
-        writer.close()
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp + ".raw"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+    with atomic_path(path) as tmp:
+        tmp = str(tmp)
+        try:
+            writer = _WRITERS[suffix](tmp, columns)
+            for batch in batches:
+                n += writer.write(batch)
+            writer.close()
+        finally:
+            if os.path.exists(tmp + ".raw"):
+                os.unlink(tmp + ".raw")
     return n
 
 
@@ -178,23 +180,62 @@ def usual_mode(*, directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~umask
 
 
+@contextmanager
+def atomic_path(path, *, suffix: str = ".tmp", mode: int | None = None) -> Iterator[Path]:
+    """A temporary file path beside ``path``, renamed onto ``path`` only if the block succeeds.
+
+    The one atomic-write primitive of the project: write the whole file to the yielded path
+    (``open``, ``torch.save``, a library writer...); on leaving the block it gets ``mode``
+    (default :func:`usual_mode`, ``0666`` less the umask, not ``mkstemp``'s ``0600``) and is
+    moved into place with ``os.replace`` (atomic within one file system, POSIX and Windows).
+    On an error the temporary file is removed and an existing ``path`` stays as it was, so a
+    reader never sees a half-written file. The parent folder is created. ``suffix`` ends the
+    temporary name, for writers that choose the format by extension (e.g. ``".tmp.nii.gz"``).
+    A folder of several files written as a whole is :func:`atomic_folder`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, usual_mode() if mode is None else mode)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_folder(path) -> Iterator[Path]:
+    """A temporary folder beside ``path``, moved onto ``path`` (by :func:`replace_folder`) only
+    if the block succeeds; removed with its contents on an error.
+
+    For outputs that are a folder of parts (a saved model, a folder of clips or images): the
+    folder appears complete or not at all, and an existing one is replaced only once the new
+    one is complete. The folder gets the usual permissions (``0777`` less the umask, not
+    ``mkdtemp``'s ``0700``). Callers check beforehand that an existing ``path`` may be replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    try:
+        os.chmod(tmp, usual_mode(directory=True))
+        yield tmp
+        replace_folder(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_text(path, text: str) -> None:
     """Write a UTF-8 text file atomically (temporary file, then rename), creating its folder.
 
     The file gets the usual permissions (``0666`` less the umask), not ``mkstemp``'s ``0600``,
     so reports and tables written for a team are readable by it.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, usual_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def read_frame(path):

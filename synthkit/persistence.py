@@ -19,8 +19,6 @@ from __future__ import annotations
 import importlib
 import json
 import platform
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from synthkit.io import replace_folder
+from synthkit.io import atomic_folder
 
 FORMAT = "synthkit-model"
 FORMAT_VERSION = 1
@@ -48,14 +46,8 @@ def save(obj, path) -> Path:
     path = Path(path)
     if path.exists() and not (path / CONFIG).exists() and (not path.is_dir() or any(path.iterdir())):
         raise ValueError(f"{path} exists and is not a synthkit model folder; refusing to overwrite it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
-    try:
+    with atomic_folder(path) as tmp:
         _write(obj, tmp)
-        replace_folder(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from synthkit.validation import check_count
+
 
 @dataclass
 class Drawn:
@@ -75,8 +77,7 @@ def draw_until(n: int, draw: Callable, accept: Callable | None = None, *, max_ro
     Returns:
         :class:`Drawn` (the caller handles a shortfall, ``missing > 0``).
     """
-    if max_rounds < 1:
-        raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}.")
+    check_count("max_rounds", max_rounds)
     key = key or (lambda item: item)
     out = Drawn(items=[None] * n if slots else [])
     seen: set = set()

@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from synthkit.training.checkpoint import resolve_seed
 from synthkit.training.runtime import seed_from
+from synthkit.validation import check_count
 
 #: the attribute every fitted synthesizer has (``check_is_fitted``)
 FITTED = "fit_seed_"
@@ -149,7 +150,4 @@ def batch_seeds(n: int, batch_size: int, random_state, *, first_batch: int = 0):
 
 
 def _count(value, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        kind = "positive" if minimum else "non-negative"
-        raise ValueError(f"{name} must be a {kind} integer, got {value!r}.")
-    return int(value)
+    return check_count(name, value, minimum)

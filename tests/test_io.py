@@ -1,10 +1,14 @@
-"""Streamed, atomic writers and numeric readers."""
+"""Streamed, atomic writers and numeric readers; the atomic-write primitives (all or nothing,
+no temporary left, usual mode)."""
+
+import os
+import stat
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from synthkit.io import read_numeric, write_batches
+from synthkit.io import atomic_folder, atomic_path, read_numeric, write_batches
 
 
 def batches(n_batches=3, size=4, cols=2):
@@ -48,3 +52,60 @@ def test_read_numeric_errors(tmp_path):
     np.save(tmp_path / "v.npy", np.zeros(3))
     with pytest.raises(ValueError, match="2-D"):
         read_numeric(tmp_path / "v.npy")
+
+
+@pytest.fixture
+def umask_027():
+    old = os.umask(0o027)  # a non-default umask, so the test tells "usual" from mkstemp's 0600
+    yield 0o027
+    os.umask(old)
+
+
+def test_atomic_path_error_mid_write_keeps_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError, match="mid-write"), atomic_path(target) as tmp:
+        tmp.write_text("half of the new cont")
+        raise RuntimeError("mid-write")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_atomic_path_success_replaces_with_usual_mode(tmp_path, umask_027):
+    target = tmp_path / "sub" / "out.txt"  # the folder is created
+    with atomic_path(target) as tmp:
+        assert tmp.parent == target.parent and tmp != target
+        tmp.write_text("new")
+        assert not target.exists()  # nothing under the name before the block ends
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask_027
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]
+
+
+def test_atomic_path_explicit_mode_and_suffix(tmp_path):
+    with atomic_path(tmp_path / "a.nii.gz", suffix=".tmp.nii.gz", mode=0o640) as tmp:
+        assert tmp.name.endswith(".tmp.nii.gz")
+        tmp.write_bytes(b"x")
+    assert stat.S_IMODE((tmp_path / "a.nii.gz").stat().st_mode) == 0o640
+
+
+def test_atomic_folder_error_keeps_old_folder_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "part").write_text("old")
+    with pytest.raises(RuntimeError, match="mid-write"), atomic_folder(target) as tmp:
+        (tmp / "part").write_text("new")
+        raise RuntimeError("mid-write")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert (target / "part").read_text() == "old"
+
+
+def test_atomic_folder_replaces_with_usual_mode(tmp_path, umask_027):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "stale").write_text("old")
+    with atomic_folder(target) as tmp:
+        (tmp / "part").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["part"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~umask_027
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]

@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: the registry names backbones, the CLI's array domain and the domains without importing
 #: them), so they are deliberately not import statements and not checked here.
 LAYERS = (
-    ("version",),
+    ("version", "validation"),  # leaves without synthkit imports: the version, scalar parameter checks
     ("nn", "io", "datasets", "sampling", "scoring"),  # leaves: networks, files, bundled data, rejection loop, ScoreRule
     ("training", "rows", "conditions"),  # the training loop; the generator's row and condition contracts
     ("persistence",),  # save/load of generators; classes are found by import path at load time

@@ -8,16 +8,13 @@ files) back as :class:`~synthkit.domains.audio.clips.AudioClips`.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.io import load_audio, write_wav
-from synthkit.io import replace_folder, usual_mode
+from synthkit.io import atomic_folder
 
 UNLABELLED = None
 
@@ -42,11 +39,9 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
     path = Path(path)
     if path.exists() and not _replaceable(path):
         raise ValueError(f"{path} exists and holds files other than WAV clips; write into a new folder.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
-    os.chmod(tmp, usual_mode(directory=True))  # mkdtemp's 0700 would hide the clips from other users
     count = 0
-    try:
+    # an existing folder holds clips only (checked above), so it may be replaced
+    with atomic_folder(path) as tmp:
         with counting(batches, total=total, verbose=progress, unit="clip", size=lambda b: len(b[0])) as counted:
             for clips, labels in counted:
                 clips = np.asarray(clips)
@@ -59,10 +54,6 @@ def write_clip_batches(path, batches, *, sample_rate: int, total: int | None = N
                         write_wav(clips[idx], tmp / _safe_label(label), sample_rate,
                                   names=[f"clip_{count + j:05d}" for j in idx])
                 count += len(clips)
-        replace_folder(tmp, path)  # an existing folder holds clips only (checked above)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return count
 
 

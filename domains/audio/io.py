@@ -14,8 +14,8 @@ clip, a generator of clips that raises -- leaves the folder as it was, without t
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from synthkit.domains.audio.clips import AudioClips, fit_length
 from synthkit.domains.audio.deps import require_soundfile
 from synthkit.domains.audio.labels import resolve_labels
 from synthkit.domains.audio.resample import mix_to_mono, resample
-from synthkit.io import usual_mode
+from synthkit.io import atomic_path
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -188,8 +188,9 @@ def write_wav(clips, folder, sample_rate: int, names: Sequence[str] | None = Non
     for name in names or ():
         if (folder / name).is_dir():
             raise ValueError(f"{folder / name}: a folder is in the way of this clip's file; nothing was written.")
-    staged: list[tuple[str, Path]] = []
-    try:
+    written: list[Path] = []
+    # each clip goes to its own atomic_path; they are renamed into place together, only when all are written
+    with ExitStack() as staged:
         for i, clip in enumerate(clips):
             if names is not None and i >= len(names):
                 raise ValueError(f"more clips than the {len(names)} names given. Nothing was written.")
@@ -200,18 +201,9 @@ def write_wav(clips, folder, sample_rate: int, names: Sequence[str] | None = Non
                                  "(channels, samples) with at least one sample. Nothing was written.")
             if not np.isfinite(data).all():
                 raise ValueError(f"{folder / name}: clip {i} contains NaN or infinite samples. Nothing was written.")
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-            os.close(fd)
-            staged.append((name, Path(tmp)))
+            tmp = staged.enter_context(atomic_path(folder / name))
             sf.write(tmp, np.clip(data, -1.0, 1.0).T, int(sample_rate), subtype=subtype, format="WAV")
-            os.chmod(tmp, usual_mode())  # mkstemp's 0600 would hide the clip from other users
-        if names is not None and len(staged) != len(names):
-            raise ValueError(f"{len(names)} names for {len(staged)} clips. Nothing was written.")
-        written = []
-        for name, tmp in staged:
-            os.replace(tmp, folder / name)
             written.append(folder / name)
-        return written
-    finally:
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
+        if names is not None and len(written) != len(names):
+            raise ValueError(f"{len(names)} names for {len(written)} clips. Nothing was written.")
+    return written

@@ -36,6 +36,7 @@ from synthkit.domains.audio.networks import mel_network
 from synthkit.domains.audio.representations import get_representation, representation_from_config
 from synthkit.domains.audio.vocoding import check_vocoder, fit_vocoder
 from synthkit.synthesizer import Synthesizer
+from synthkit.validation import check_count
 
 #: representation names of this estimator -> registry names
 REPRESENTATIONS = {"mel": "log_mel", "mulaw": "mu_law"}
@@ -282,8 +283,7 @@ class AudioSynthesizer(Synthesizer):
             random_state: seed of this call (default: the synthesizer's ``random_state``).
         """
         check_is_fitted(self, "backbone_")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}.")
+        check_count("n", n)
         if y is not None and self.classes_ is None:
             raise ValueError("this AudioSynthesizer was fitted without labels; sample with y=None.")
         if y is not None:

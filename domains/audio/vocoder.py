@@ -34,6 +34,7 @@ from torch import nn
 from synthkit.training import seeded
 from synthkit.training.runtime import resolve_device
 from synthkit.training.progress import progress_bar
+from synthkit.validation import check_count
 
 
 def upsampling_factors(hop: int) -> list[int]:
@@ -161,9 +162,7 @@ class MelVocoder(BaseEstimator):
             raise ValueError("representation must be a fitted LogMel (call .fit(clips) on it first) or its "
                              "get_config() dict.")
         for name in ("max_epochs", "refine_iter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+            check_count(name, getattr(self, name), 0)
         if self.max_time is not None and (isinstance(self.max_time, bool) or not isinstance(self.max_time, (int, float))
                                           or not self.max_time > 0):
             raise ValueError(f"max_time must be a positive number of seconds or None, got {self.max_time!r}.")

@@ -43,6 +43,7 @@ from synthkit.domains.medical import (
 )
 from synthkit.domains.medical.noise import check_noise
 from synthkit.domains.medical.synthesizer import ImageSynthesizer
+from synthkit.validation import check_fraction
 
 METHODS = {"anoddpm": anomaly_diffusion, "reconstruction": anomaly_reconstruction, "likelihood": anomaly_likelihood}
 
@@ -104,8 +105,7 @@ class ImageAnomalyDetector(BaseEstimator):
         if isinstance(backbone, str) and backbone not in module.BACKBONES:
             raise ValueError(f"method {self.method!r} works with backbone one of {module.BACKBONES} "
                              f"(e.g. backbone={module.DEFAULT_BACKBONE!r}), not {backbone!r}.")
-        if not 0 < self.noise_level < 1:
-            raise ValueError(f"noise_level must be in (0, 1), got {self.noise_level!r}.")
+        check_fraction("noise_level", self.noise_level)
         if not 0 < self.top_fraction <= 1:
             raise ValueError(f"top_fraction must be in (0, 1], got {self.top_fraction!r}.")
         # Pixel space on purpose (latent=False, also for 3-D where latent diffusion is the

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from synthkit.base import Generator
 from synthkit.training.runtime import seeded
+from synthkit.validation import check_count
 
 
 class LatentAutoencoder(Generator):
@@ -91,8 +92,7 @@ class LatentAutoencoder(Generator):
         if any(int(s) % factor for s in shape[1:]):
             raise ValueError(f"the spatial sizes {list(shape[1:])} must be divisible by {factor} for "
                              f"{len(channels)} autoencoder widths; give fewer channels or another image_size.")
-        if not (isinstance(self.latent_channels, (int, np.integer)) and self.latent_channels >= 1):
-            raise ValueError(f"latent_channels must be a positive integer, got {self.latent_channels!r}.")
+        check_count("latent_channels", self.latent_channels)
         if not self.kl_weight >= 0:
             raise ValueError(f"kl_weight must be non-negative, got {self.kl_weight!r}.")
 

@@ -27,6 +27,7 @@ from synthkit.domains.medical.preprocess import ImagePreprocessor
 from torch import nn
 
 from synthkit.training.runtime import resolve_device, seed_from, seeded
+from synthkit.validation import check_count, check_positive
 
 
 class _GridMap(BaseEstimator):
@@ -90,8 +91,7 @@ class ZScoreMap(_GridMap):
 
     def fit(self, images, y=None):
         """Record each voxel's mean and standard deviation over healthy ``images``; returns self."""
-        if not self.min_std > 0:
-            raise ValueError(f"min_std must be positive, got {self.min_std!r}.")
+        check_positive("min_std", self.min_std)
         Z = self._grid(images, fit=True)
         self.mean_ = Z.mean(0)
         self.std_ = Z.std(0)
@@ -175,9 +175,7 @@ class AutoencoderMap(_GridMap):
     def fit(self, images, y=None):
         """Train the autoencoder on healthy ``images`` for ``max_epochs``; returns self."""
         for name in ("max_epochs", "batch_size", "depth", "width", "latent_channels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_count(name, getattr(self, name))
         Z = torch.as_tensor(self._grid(images, fit=True))
         self.image_shape_ = [int(s) for s in Z.shape[1:]]
         device = self._device()

@@ -28,6 +28,7 @@ import numpy as np
 
 from synthkit.domains.medical.deps import INSTALL_HINT
 from synthkit.domains.medical.imageset import ImageSet
+from synthkit.validation import check_count
 
 MNI152_FILE = "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
 _AXES = {"sagittal": 0, "coronal": 1, "axial": 2}
@@ -97,8 +98,7 @@ def make_mni152_slices(n_images: int = 64, *, image_size: int = 64, axis: str = 
 
     if axis not in _AXES:
         raise ValueError(f"axis must be one of {tuple(_AXES)}, got {axis!r}.")
-    if not (isinstance(n_images, (int, np.integer)) and n_images >= 0):
-        raise ValueError(f"n_images must be a non-negative integer, got {n_images!r}.")
+    check_count("n_images", n_images, 0)
     rng = np.random.default_rng(random_state)
     vol, affine = load_mni152(resolution)
     ax = _AXES[axis]
@@ -153,8 +153,7 @@ def make_mni152_volumes(n_images: int = 32, *, image_size: int = 32, resolution:
     import torch.nn.functional as F
     from scipy.spatial.transform import Rotation
 
-    if not (isinstance(n_images, (int, np.integer)) and n_images >= 0):
-        raise ValueError(f"n_images must be a non-negative integer, got {n_images!r}.")
+    check_count("n_images", n_images, 0)
     rng = np.random.default_rng(random_state)
     vol, affine = load_mni152(resolution)
     side = max(vol.shape)

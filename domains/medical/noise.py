@@ -36,6 +36,7 @@ import math
 import torch
 
 from synthkit.backbones.diffusion.noise import register_noise
+from synthkit.validation import check_count, check_positive
 
 NOISES = ("gaussian", "simplex")
 
@@ -58,10 +59,8 @@ def simplex_noise(shape, *, octaves: int = 4, frequency: float = 2.0, persistenc
     shape = tuple(int(s) for s in shape)
     if len(shape) not in (4, 5) or min(shape) < 1:
         raise ValueError(f"shape must be (n, C, H, W) or (n, C, D, H, W) with positive sizes, got {shape!r}.")
-    if isinstance(octaves, bool) or not isinstance(octaves, int) or octaves < 1:
-        raise ValueError(f"octaves must be a positive integer, got {octaves!r}.")
-    if not frequency > 0:
-        raise ValueError(f"frequency must be positive, got {frequency!r}.")
+    check_count("octaves", octaves)
+    check_positive("frequency", frequency)
     if not 0 < persistence <= 1:
         raise ValueError(f"persistence must be in (0, 1], got {persistence!r}.")
     n, spatial = shape[0] * shape[1], shape[2:]
@@ -112,8 +111,7 @@ class SimplexNoise:
         self.image_shape = [int(s) for s in image_shape]
         if len(self.image_shape) not in (3, 4):
             raise ValueError(f"simplex noise needs image_shape [C, H, W] or [C, D, H, W], got {image_shape!r}.")
-        if isinstance(octaves, bool) or not isinstance(octaves, int) or octaves < 1:
-            raise ValueError(f"octaves must be a positive integer, got {octaves!r}.")
+        check_count("octaves", octaves)
         if not (frequency > 0 and 0 < persistence <= 1):
             raise ValueError(f"simplex noise needs frequency > 0 and persistence in (0, 1], got {frequency!r}, "
                              f"{persistence!r}.")

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -364,29 +362,24 @@ class ImageSynthesizer(Synthesizer):
         written (an existing ``path`` must be empty or missing).
         """
         from synthkit.domains.medical.save import save_images
+        from synthkit.io import atomic_folder
         from synthkit.training.progress import progress_bar
 
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise ValueError(f"{path} exists and is not an empty folder; choose a new output folder.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
         affine = self.preprocessor_.model_affine()
         bar = progress_bar(total=total, verbose=progress, desc="sampling", unit="image")
         count = 0
         try:
-            for start, images, masks in batches:
-                names = [f"sample_{start + i:06d}" for i in range(len(images))]
-                save_images(images, tmp, like=affine, names=names, format="nii.gz")
-                if masks is not None:
-                    save_images(masks, tmp, like=affine, names=[f"mask_{k[7:]}" for k in names], format="nii.gz")
-                count += len(images)
-                bar.update(len(images))
-            if path.exists():
-                path.rmdir()
-            os.replace(tmp, path)
+            with atomic_folder(path) as tmp:
+                for start, images, masks in batches:
+                    names = [f"sample_{start + i:06d}" for i in range(len(images))]
+                    save_images(images, tmp, like=affine, names=names, format="nii.gz")
+                    if masks is not None:
+                        save_images(masks, tmp, like=affine, names=[f"mask_{k[7:]}" for k in names], format="nii.gz")
+                    count += len(images)
+                    bar.update(len(images))
         finally:
             bar.close()
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
         return count

@@ -41,6 +41,7 @@ from synthkit.domains.molecules.filters import get_filter
 from synthkit.domains.molecules.objectives import get_objective
 from synthkit.training.progress import progress_bar
 from synthkit.training.runtime import seeded
+from synthkit.validation import check_count
 
 DIVERSITY_FILTERS = (None, "scaffold")
 
@@ -280,9 +281,7 @@ def _table(found) -> pd.DataFrame:
 
 
 def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+    return check_count(name, value)
 
 
 def top_k_mean(table: pd.DataFrame, k: int = 10) -> float:

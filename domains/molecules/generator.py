@@ -29,6 +29,7 @@ from synthkit.domains.molecules.tokenizers import TOKENIZERS, make_tokenizer
 from synthkit.sampling import draw_until
 from synthkit.synthesizer import Synthesizer
 from synthkit.training.runtime import seed_from
+from synthkit.validation import check_count
 
 #: backbones a molecule representation can be handed to: token ids for "sequence", and
 #: integer codes as categorical columns for "vae" (tokens, or graph node/adjacency codes)
@@ -210,13 +211,11 @@ class MoleculeGenerator(Synthesizer):
             raise ValueError("representation='graph' is modelled one-shot; use backbone='vae'.")
         if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
             raise ValueError(f"backbone_params must be a dict or None, got {type(self.backbone_params).__name__}.")
-        if self.max_tokens is not None and (not isinstance(self.max_tokens, (int, np.integer)) or self.max_tokens < 1):
-            raise ValueError(f"max_tokens must be a positive integer or None, got {self.max_tokens!r}.")
+        check_count("max_tokens", self.max_tokens, none_ok=True)
         n = self.n_randomized
         if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0):
             raise ValueError(f"n_randomized must be None or a non-negative integer, got {n!r}.")
-        if not isinstance(self.max_rounds, (int, np.integer)) or self.max_rounds < 1:
-            raise ValueError(f"max_rounds must be a positive integer, got {self.max_rounds!r}.")
+        check_count("max_rounds", self.max_rounds)
 
     @property
     def _n_randomized(self) -> int:

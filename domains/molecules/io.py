@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthkit.domains.molecules.chem import canonical, mol_to_smiles, quiet, require_rdkit, to_mol
+from synthkit.io import write_text
 
 SMILES_SUFFIXES = (".smi", ".smiles", ".txt", ".ism", ".can")
 CSV_SUFFIXES = (".csv", ".tsv")
@@ -111,8 +112,7 @@ def read_molecules(
 def write_smiles(smiles, path) -> Path:
     """Write one SMILES per line."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{s}\n" for s in smiles))
+    write_text(path, "".join(f"{s}\n" for s in smiles))
     return path
 
 

@@ -24,6 +24,7 @@ from synthkit.domains.tabular.encoding import TableEncoder
 from synthkit.domains.tabular.metadata import check_frame, check_public_metadata, infer_metadata
 from synthkit.domains.tabular.sampling import ConditionSampler
 from synthkit.synthesizer import Synthesizer, batch_seed_sequence
+from synthkit.validation import check_count
 
 #: The default backbone: the one that measured best in ``benchmarks/tabular.py``. MADE (exact
 #: likelihood, mixture-of-Gaussians outputs for quantile-normalized numbers, softmax for
@@ -238,16 +239,14 @@ class TabularSynthesizer(Synthesizer):
             DataFrame with ``n`` rows (fewer only as described under ``conditions``).
         """
         check_is_fitted(self, "generator_")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}.")
+        check_count("n", n, 0)
         seed = self.random_state if random_state is None else random_state
         rng = np.random.default_rng(seed)
         return self._sampler(conditions, max_tries).sample(int(n), rng, id_start=int(rng.integers(2**48)))
 
     def _sampler(self, conditions, max_tries) -> ConditionSampler:
         tries = self.max_tries if max_tries is None else max_tries
-        if isinstance(tries, bool) or not isinstance(tries, (int, np.integer)) or tries < 1:
-            raise ValueError(f"max_tries must be a positive integer, got {tries!r}.")
+        check_count("max_tries", tries)
         return ConditionSampler(self, conditions, int(tries))
 
     def sample_to_file(self, path, n: int, *, batch_size: int = 50_000, conditions=None, random_state=None,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -31,6 +30,7 @@ from synthkit.backbones.replay import ReplayBuffer
 from synthkit.base import Generator
 from synthkit.nn import MLP
 from synthkit.nn.networks import build_network, check_output, spectral_normalize
+from synthkit.validation import check_count, check_fraction, check_positive
 
 SAMPLING_INITS = ("buffer", "noise")
 
@@ -148,23 +148,18 @@ class EBM(Generator):
     def _check_params(self) -> None:
         super()._check_params()
         for name in ("n_langevin_steps", "buffer_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if not isinstance(self.n_sampling_steps, (int, np.integer)) or self.n_sampling_steps < 0:
-            raise ValueError(f"n_sampling_steps must be a non-negative integer, got {self.n_sampling_steps!r}.")
+            check_count(name, getattr(self, name))
+        check_count("n_sampling_steps", self.n_sampling_steps, 0)
         for name in ("alpha", "noise_scale"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
         if self.step_size != "auto" and not (isinstance(self.step_size, (int, float)) and self.step_size > 0):
             raise ValueError(f"step_size must be 'auto' or a positive number, got {self.step_size!r}.")
-        if not 0 < self.target_acceptance < 1:
-            raise ValueError(f"target_acceptance must be in (0, 1), got {self.target_acceptance!r}.")
+        check_fraction("target_acceptance", self.target_acceptance)
         if not 0 <= self.reinit_prob <= 1:
             raise ValueError(f"reinit_prob must be in [0, 1], got {self.reinit_prob!r}.")
-        if self.prior_std is not None and not self.prior_std > 0:
-            raise ValueError(f"prior_std must be positive or None, got {self.prior_std!r}.")
+        check_positive("prior_std", self.prior_std, none_ok=True)
         if self.sampling_init not in SAMPLING_INITS:
             raise ValueError(f"sampling_init must be one of {SAMPLING_INITS}, got {self.sampling_init!r}.")
 

@@ -28,9 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from synthkit.base import Generator
 from synthkit.backbones.flow_matching import flow_matching_loss
+from synthkit.base import Generator
 from synthkit.nn.networks import build_network, check_output, list_networks
+from synthkit.validation import check_count
 
 FLOWS = ("auto", "nsf", "maf", "realnvp", "cnf")
 #: ``flow="auto"`` takes the CNF on data of at least this many columns and rows, the NSF otherwise
@@ -180,8 +181,7 @@ class NormalizingFlow(Generator):
         if int(self.n_transforms) < 1:
             raise ValueError(f"n_transforms must be at least 1, got {self.n_transforms!r}.")
         common = dict(context=k, transforms=int(self.n_transforms), hidden_features=hidden)
-        if self.passes is not None and (not isinstance(self.passes, (int, np.integer)) or self.passes < 1):
-            raise ValueError(f"passes must be a positive integer or None, got {self.passes!r}.")
+        check_count("passes", self.passes, none_ok=True)
         passes = None if self.passes is None else min(int(self.passes), d)
         if self.flow_ == "realnvp" and d == 1:
             raise ValueError("flow='realnvp' needs at least 2 columns (coupling splits them); use 'nsf'.")

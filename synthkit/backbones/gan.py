@@ -19,13 +19,18 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from synthkit.backbones.rejection import (CALIBRATION_SHARE, REJECTION_MAX_FEATURES, calibrate_critic,
-                                         rejection_sample)
+from synthkit.backbones.rejection import (
+    CALIBRATION_SHARE,
+    REJECTION_MAX_FEATURES,
+    calibrate_critic,
+    rejection_sample,
+)
 from synthkit.base import Generator
 from synthkit.nn.conditional import ConditionalMLP
 from synthkit.nn.critic import ProjectionCritic
 from synthkit.nn.networks import build_network, check_output, spectral_normalize
 from synthkit.training.runtime import seed_from
+from synthkit.validation import check_count, check_non_negative
 
 LOSSES = ("r1", "wgan-gp", "hinge")
 #: defaults of ``n_critic`` and ``gp_weight`` per loss (used when they are ``None``)
@@ -151,20 +156,15 @@ class GAN(Generator):
             value = getattr(self, name)
             if name == "n_critic" and value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        n = self.n_diagnostic_samples
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n_diagnostic_samples must be a non-negative integer, got {n!r}.")
+            check_count(name, value)
+        check_count("n_diagnostic_samples", self.n_diagnostic_samples, 0)
         if self.rejection_sampling not in (None, True, False):
             raise ValueError(f"rejection_sampling must be None, True or False, got {self.rejection_sampling!r}.")
         if self.rejection_sampling and self.loss != "r1":
             raise ValueError(f"rejection_sampling needs loss='r1' (a logistic critic); got loss={self.loss!r}.")
-        m = self.n_calibration_steps
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-            raise ValueError(f"n_calibration_steps must be a positive integer, got {m!r}.")
-        if self.gp_weight is not None and not self.gp_weight >= 0:
-            raise ValueError(f"gp_weight must be non-negative, got {self.gp_weight!r}.")
+        check_count("n_calibration_steps", self.n_calibration_steps)
+        if self.gp_weight is not None:
+            check_non_negative("gp_weight", self.gp_weight)
         if self.early_stopping:
             raise ValueError("GAN has no validation loss to stop on; use early_stopping=False.")
 

@@ -20,6 +20,7 @@ from torch.nn import functional as F
 from synthkit.base import Generator
 from synthkit.nn.conditional import ConcatMLP
 from synthkit.nn.networks import build_network, check_output
+from synthkit.validation import check_count
 
 LIKELIHOODS = ("gaussian", "bernoulli")
 PRIORS = ("standard", "mixture")
@@ -156,9 +157,7 @@ class VAE(Generator):
             raise ValueError(f"decoder_scale must be 'sample' or 'feature', got {self.decoder_scale!r}.")
         if self.prior not in PRIORS:
             raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}.")
-        k_prior = self.n_prior_components
-        if isinstance(k_prior, bool) or not isinstance(k_prior, (int, np.integer)) or k_prior < 1:
-            raise ValueError(f"n_prior_components must be a positive integer, got {k_prior!r}.")
+        check_count("n_prior_components", self.n_prior_components)
         n_cont = len(self._conts)
         self.n_scale_outputs_ = n_cont if self._per_sample_scale else 0
         out = n_cont + self.n_scale_outputs_ + sum(getattr(self, "n_categories_", []))

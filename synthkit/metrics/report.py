@@ -5,7 +5,7 @@ headline scores, per-column marginals of real against synthetic data (worst colu
 first), association heat maps and their difference, utility and privacy sections, and
 notes on how each number is computed. Plots are matplotlib figures (Agg backend, no
 display needed) embedded as base64 PNG. The JSON of the results is written beside it.
-Both files are written atomically (temporary file, then ``os.replace``).
+Both files are written atomically (:func:`synthkit.io.write_text`).
 """
 
 from __future__ import annotations

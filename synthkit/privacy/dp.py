@@ -63,6 +63,7 @@ import warnings
 import numpy as np
 
 from synthkit.privacy.dp_loop import ACCOUNTANTS, DPTrainingLoop, quiet
+from synthkit.validation import check_positive
 
 __all__ = ["DPTrainingLoop", "fit_private", "privacy_spent"]
 
@@ -123,8 +124,7 @@ def fit_private(
         raise ValueError(f"epsilon must be a positive number, got {epsilon!r}.")
     if not (isinstance(delta, (int, float)) and 0 < delta < 1):
         raise ValueError(f"delta must be in (0, 1), got {delta!r}.")
-    if not max_grad_norm > 0:
-        raise ValueError(f"max_grad_norm must be positive, got {max_grad_norm!r}.")
+    check_positive("max_grad_norm", max_grad_norm)
     if accountant not in ACCOUNTANTS:
         raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}.")
     _opacus()

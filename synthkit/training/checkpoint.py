@@ -15,14 +15,13 @@ a domain adapter's dequantization noise); the fingerprint then compares the data
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import torch
 
+from synthkit.io import atomic_path
 from synthkit.training.distributed import Ranks
 from synthkit.training.runtime import seed_from
 
@@ -133,14 +132,8 @@ class Checkpointer:
             "best_weights": best_weights,
             "rank_rng": rank_rng,
         }
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".checkpoint-", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(self.path) as tmp:
             torch.save(payload, tmp)
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         self._last = time.perf_counter()
 
     def restore(self, modules, optimizers, ema, gen):

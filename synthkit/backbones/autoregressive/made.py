@@ -34,6 +34,7 @@ from synthkit.backbones.autoregressive.mixtures import (
     snap_to_values,
 )
 from synthkit.base import Generator
+from synthkit.validation import check_count, check_positive
 
 #: raw scale output 0 maps to a standard deviation of about 1: softplus(0.5413) = 1
 _SCALE_SHIFT = math.log(math.e - 1.0)
@@ -143,13 +144,9 @@ class MADE(Generator):
     def _check_params(self) -> None:
         super()._check_params()
         for name in ("n_components", "hidden_dim"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if isinstance(self.n_blocks, bool) or not isinstance(self.n_blocks, (int, np.integer)) or self.n_blocks < 0:
-            raise ValueError(f"n_blocks must be a non-negative integer, got {self.n_blocks!r}.")
-        if not self.min_scale > 0:
-            raise ValueError(f"min_scale must be positive, got {self.min_scale!r}.")
+            check_count(name, getattr(self, name))
+        check_count("n_blocks", self.n_blocks, 0)
+        check_positive("min_scale", self.min_scale)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
 

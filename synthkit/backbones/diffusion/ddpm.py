@@ -25,6 +25,7 @@ from synthkit.backbones.diffusion.schedule import SCHEDULES, NoiseSchedule
 from synthkit.base import Generator
 from synthkit.nn.denoiser import MLPDenoiser
 from synthkit.nn.networks import build_network, check_output
+from synthkit.validation import check_count, check_non_negative
 
 PREDICTIONS = ("epsilon", "v")
 SAMPLERS = ("ddpm", "ddim")
@@ -153,9 +154,7 @@ class DDPM(VariationalBound, Generator):
     def _check_params(self) -> None:
         super()._check_params()
         for name in ("n_timesteps", "width", "depth", "time_embed_dim", "n_score_timesteps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_count(name, getattr(self, name))
         if self.n_timesteps < 2:
             raise ValueError(f"n_timesteps must be at least 2, got {self.n_timesteps!r}.")
         if self.time_embed_dim % 2:
@@ -163,13 +162,9 @@ class DDPM(VariationalBound, Generator):
         for name, allowed in (("schedule", SCHEDULES), ("prediction", PREDICTIONS), ("sampler", SAMPLERS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
-        k = self.n_sampling_steps
-        if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
-            raise ValueError(f"n_sampling_steps must be a positive integer or None, got {k!r}.")
-        if not self.eta >= 0:
-            raise ValueError(f"eta must be non-negative, got {self.eta!r}.")
-        if not self.guidance_scale >= 0:
-            raise ValueError(f"guidance_scale must be non-negative, got {self.guidance_scale!r}.")
+        check_count("n_sampling_steps", self.n_sampling_steps, none_ok=True)
+        check_non_negative("eta", self.eta)
+        check_non_negative("guidance_scale", self.guidance_scale)
         if self.clip_denoised not in (True, False, "global"):
             raise ValueError(f"clip_denoised must be True, False or 'global', got {self.clip_denoised!r}.")
         if not 0 <= self.cond_drop_prob < 1:

@@ -11,12 +11,13 @@ import math
 import numpy as np
 import torch
 
-from synthkit.backbones.replay import ReplayBuffer
 from synthkit.backbones.quantile_bins import QuantileBins
 from synthkit.backbones.rbm.dbn import train_layers
 from synthkit.backbones.rbm.layer import RBMLayer
 from synthkit.backbones.rbm.visible import VISIBLE_TYPES, RBMVisibles
+from synthkit.backbones.replay import ReplayBuffer
 from synthkit.base import Generator
+from synthkit.validation import check_count
 
 SAMPLING_INITS = ("chains", "noise")
 MAX_EXACT_HIDDEN = 16  # 2^16 hidden states: enumerated in one batch per update
@@ -174,13 +175,10 @@ class RBM(RBMVisibles, Generator):
         if self.sampling_init not in SAMPLING_INITS:
             raise ValueError(f"sampling_init must be one of {SAMPLING_INITS}, got {self.sampling_init!r}.")
         for name in ("k", "n_chains"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_count(name, getattr(self, name))
         if self.n_bins is not None and (not isinstance(self.n_bins, (int, np.integer)) or self.n_bins < 2):
             raise ValueError(f"n_bins must be None or an integer >= 2, got {self.n_bins!r}.")
-        if not isinstance(self.n_gibbs_steps, (int, np.integer)) or self.n_gibbs_steps < 0:
-            raise ValueError(f"n_gibbs_steps must be a non-negative integer, got {self.n_gibbs_steps!r}.")
+        check_count("n_gibbs_steps", self.n_gibbs_steps, 0)
         widths = self._widths()
         if not widths or not all(isinstance(h, (int, np.integer)) and h >= 1 for h in widths):
             raise ValueError(f"hidden widths must be positive integers, got {widths!r}.")

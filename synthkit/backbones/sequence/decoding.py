@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from synthkit.validation import check_count
+
 PAD = END = 0
 
 
@@ -45,13 +47,11 @@ def check_options(temperature, top_k, top_p, max_length) -> dict:
     """The decoding options validated (a ``ValueError`` naming the bad one)."""
     if not (isinstance(temperature, (int, float, np.number)) and temperature > 0):
         raise ValueError(f"temperature must be a positive number, got {temperature!r}.")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
-        raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}.")
+    check_count("top_k", top_k, none_ok=True)
     if top_p is not None and not (isinstance(top_p, (int, float, np.number)) and 0 < top_p <= 1):
         raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}.")
-    if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer))
-                                   or max_length < 1):
-        raise ValueError(f"max_length must be a positive integer, got {max_length!r}.")
+    if max_length is not None:
+        check_count("max_length", max_length)
     return dict(temperature=float(temperature), top_k=top_k, top_p=top_p, max_length=max_length)
 
 

@@ -31,6 +31,7 @@ from synthkit.base import Generator, _check_count
 from synthkit.nn import sequence as _sequence_networks  # noqa: F401  (registers "gru" and "transformer")
 from synthkit.nn.networks import build_network, check_output, list_networks
 from synthkit.training.runtime import seeded
+from synthkit.validation import check_count
 
 #: the sequence networks built from the estimator's embedding_dim, hidden_dim, n_layers and dropout
 CELLS = ("gru", "transformer")
@@ -203,16 +204,15 @@ class SequenceModel(Generator):
             value = getattr(self, name)
             if value is None and name == "max_length":
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_count(name, value)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         self._decoding(self.temperature, self.top_k, self.top_p, None)
 
     def _learn_data(self, X: np.ndarray) -> None:
         hint = self._vocab_size
-        if hint is not None and (isinstance(hint, bool) or not isinstance(hint, (int, np.integer)) or hint < 1):
-            raise ValueError(f"vocab_size must be a positive integer, got {hint!r}.")
+        if hint is not None:
+            check_count("vocab_size", hint)
         self.vocab_size_ = max(int(X.max()) + 1, int(hint or 1))
         self.max_length_ = int(self.max_length if self.max_length is not None else X.shape[1])
 

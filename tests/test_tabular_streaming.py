@@ -58,13 +58,25 @@ def test_encode_to_memmap_matches_batch_encoding_and_is_on_disk(tmp_path):
     enc = TableEncoder(metadata=stream_metadata(scan), categorical="codes").fit(scan.reservoir)
     X = encode_to_memmap(src, enc, tmp_path / "enc.npy", n_rows=scan.n_rows, batch_rows=1000, random_state=1)
     assert isinstance(X, np.memmap) and X.dtype == np.float32 and X.shape == (len(full), enc.n_features_out_)
-    assert not list(tmp_path.glob("*.tmp"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["enc.npy", "t"]  # no temporary file left
     again = encode_to_memmap(src, enc, tmp_path / "enc2.npy", n_rows=scan.n_rows, batch_rows=1000, random_state=1)
     np.testing.assert_array_equal(X, again)  # depends only on data and seed
     codes = enc.codes(full["c"], "c")
     j = [b["column"] for b in enc.layout_].index("c")
     np.testing.assert_array_equal(X[:, j], codes.astype(np.float32))
     assert np.isfinite(X).all()
+
+
+def test_a_table_that_changed_between_the_passes_is_refused_and_nothing_is_written(tmp_path):
+    _write_parts(tmp_path)
+    scan = scan_table(tmp_path, reservoir_rows=500, random_state=0)
+    enc = TableEncoder(metadata=stream_metadata(scan), categorical="codes").fit(scan.reservoir)
+    out = tmp_path / "out" / "enc.npy"
+    with pytest.raises(ValueError, match="changed while it was read"):
+        encode_to_memmap(tmp_path, enc, out, n_rows=scan.n_rows + 5)
+    with pytest.raises(ValueError, match="grew while it was read"):
+        encode_to_memmap(tmp_path, enc, out, n_rows=scan.n_rows - 5)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_bad_sources_are_refused_by_name(tmp_path):

@@ -162,28 +162,27 @@ def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BA
 
     Batch ``i`` is encoded with its own seed from ``(random_state, i)`` (the quantile
     encoder's tie-breaking noise), so the file depends only on the data and the seed. The
-    map is written to ``path + ".tmp"`` and renamed into place when every row is in.
+    map is written beside ``path`` and renamed into place when every row is in (``atomic_path``).
     """
+    from synthkit.io import atomic_path
+
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_rows, encoder.n_features_out_))
     root = np.random.SeedSequence(random_state)
     row, bar = 0, _bar(progress, "encoding")
     try:
-        for i, df in enumerate(iter_batches(source, batch_rows)):
-            if row + len(df) > n_rows:
-                raise ValueError(f"{source}: the table grew while it was read ({row + len(df)} > {n_rows} rows).")
-            out[row : row + len(df)] = encoder.transform(df, random_state=_batch_rng(root, i))
-            row += len(df)
-            bar.update(len(df))
-        if row != n_rows:
-            raise ValueError(f"{source}: the table changed while it was read ({row} rows, {n_rows} scanned).")
-        out.flush()
-        del out
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        with atomic_path(path, suffix=".npy") as tmp:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
+                                            shape=(n_rows, encoder.n_features_out_))
+            for i, df in enumerate(iter_batches(source, batch_rows)):
+                if row + len(df) > n_rows:
+                    raise ValueError(f"{source}: the table grew while it was read ({row + len(df)} > {n_rows} rows).")
+                out[row : row + len(df)] = encoder.transform(df, random_state=_batch_rng(root, i))
+                row += len(df)
+                bar.update(len(df))
+            if row != n_rows:
+                raise ValueError(f"{source}: the table changed while it was read ({row} rows, {n_rows} scanned).")
+            out.flush()
+            del out
     finally:
         bar.close()
     return np.load(path, mmap_mode="r")

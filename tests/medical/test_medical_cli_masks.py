@@ -72,3 +72,31 @@ def test_masks_for_a_domain_without_them_is_an_error(tmp_path, capsys):
     data.write_text("a,b\n1,2\n3,4\n5,6\n")
     code = main(["fit", "tabular", str(data), "--masks", str(tmp_path), "--out", str(tmp_path / "m"), "--quiet"])
     assert code != 0 and "takes no masks" in capsys.readouterr().err
+
+
+def test_sample_with_masks_writes_one_image_beside_each_mask(tmp_path, capsys):
+    images, masks = write_pairs(tmp_path, n=8)
+    model, out = tmp_path / "model", tmp_path / "pairs"
+    assert main(["fit", "medical", str(images), "--masks", str(masks), "--out", str(model), "--quiet", "--seed",
+                 "0", *[a for p in PARAMS for a in ("--param", p)]]) == 0
+    new_masks = tmp_path / "new_masks"
+    new_masks.mkdir()
+    drawn = []
+    for i in range(3):  # masks the model never saw
+        m = np.zeros((16, 16), np.uint8)
+        m[2 + i : 8 + i, 3:12] = 1
+        drawn.append(m)
+        nib.save(nib.Nifti1Image(m, np.eye(4)), new_masks / f"new{i}.nii.gz")
+    assert main(["sample", str(model), "-n", "3", "--masks", str(new_masks), "--out", str(out), "--batch-size",
+                 "2", "--quiet"]) == 0
+    names = sorted(f.name for f in out.iterdir())
+    assert names == [f"{k}_{i:06d}.nii.gz" for k in ("mask", "sample") for i in range(3)]
+    for i in range(3):
+        image, mask = nib.load(out / f"sample_{i:06d}.nii.gz"), nib.load(out / f"mask_{i:06d}.nii.gz")
+        assert image.shape[:2] == mask.shape[:2] == (16, 16) and np.isfinite(image.get_fdata()).all()
+        np.testing.assert_array_equal(image.affine, mask.affine)
+        np.testing.assert_array_equal(np.squeeze(mask.get_fdata()) > 0, drawn[i] > 0)  # its own mask, in order
+    capsys.readouterr()
+    assert main(["sample", str(model), "-n", "5", "--masks", str(new_masks), "--out", str(tmp_path / "o2"),
+                 "--quiet"]) != 0
+    assert "holds 3 masks" in capsys.readouterr().err

@@ -20,6 +20,7 @@ References:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,30 @@ def fit_autoencoder(previous, rows: np.ndarray, image_shape: list[int], params: 
 
     save(ae, finished)  # the stage is done: a resumed fit takes this instead of training on
     return ae, True
+
+
+def training_latents(ae: LatentAutoencoder, rows: np.ndarray, *, restored: bool) -> np.ndarray:
+    """``ae.encode(rows)``, kept in ``<checkpoint_dir>/latents.npy`` when the autoencoder
+    checkpoints, and read back from there when the stage was ``restored``: re-encoding on
+    another run can differ in the last bits (threaded reductions), which would void the
+    diffusion's checkpoint (its fingerprint of the training latents)."""
+    if ae.checkpoint_dir is None:
+        return ae.encode(rows)
+    path = Path(ae.checkpoint_dir) / "latents.npy"
+    width = int(np.prod(ae.latent_shape_))
+    if restored and path.is_file():
+        latents = np.load(path, allow_pickle=False)
+        if latents.shape == (len(rows), width):
+            return latents
+    latents = ae.encode(rows)
+    tmp = path.with_name(f".latents.{os.getpid()}.tmp.npy")
+    try:
+        np.save(tmp, latents, allow_pickle=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return latents
 
 
 def data_fingerprint(rows: np.ndarray) -> list[float]:

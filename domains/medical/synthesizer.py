@@ -194,9 +194,9 @@ class ImageSynthesizer(Synthesizer):
         self.latent_ = use_latent
         if use_latent:
             ae_params = lat.checkpoint_options(ae_params, backbone_params, self.backbone)
-            self.autoencoder_, _ = lat.fit_autoencoder(previous, rows, self.image_shape_, ae_params,
-                                                       seed=self.fit_seed_, verbose=self.verbose, resume=resume)
-            latents = self.autoencoder_.encode(rows)
+            self.autoencoder_, trained = lat.fit_autoencoder(previous, rows, self.image_shape_, ae_params,
+                                                             seed=self.fit_seed_, verbose=self.verbose, resume=resume)
+            latents = lat.training_latents(self.autoencoder_, rows, restored=not trained)
             self.latent_scale_ = lat.latent_scale(latents)
             rows = latents * self.latent_scale_
             self.model_shape_ = list(self.autoencoder_.latent_shape_)

@@ -6,7 +6,9 @@ Data is a folder of images (NIfTI, DICOM series, PNG, ``.npy``; read with
 (float intensities and affines kept). Folders it creates end in ``.images`` (``suffix``)::
 
     synthkit fit medical scans/ --out model/ [--max-time S] [--param image_size=[64,64]]
+    synthkit fit medical scans/ --masks labels/ --out model/   (images given masks, paired by name)
     synthkit sample model/ -n 100 --out synthetic.images
+    synthkit sample model/ -n 20 --masks labels/ --out pairs.images   (one image per mask, beside it)
     synthkit evaluate --domain medical scans/ synthetic.images --holdout held/ --report r.html
     synthkit demo --domain medical --max-time 10
 """
@@ -66,11 +68,14 @@ class MedicalAdapter(DomainAdapter):
         take = data.subset if hasattr(data, "subset") else (lambda idx: data[np.asarray(idx)])
         return take(sorted(order[k:])), take(sorted(order[:k]))
 
-    def fit(self, data, *, backbone=None, params=None, target=None, resume=False):
+    def fit(self, data, *, backbone=None, params=None, target=None, resume=False, masks=None):
         """Read the images in ``data``, fit an :class:`ImageSynthesizer` and return it (unsaved).
 
         ``params``: backbone parameters plus the synthesizer's ``SYNTHESIZER_KEYS``
         (``image_size`` defaults to the images' own size, rounded up to even sides).
+        ``masks``: a folder of label maps paired with the images by file name
+        (:func:`~synthkit.domains.medical.pairs.pair_masks`); the fit learns images given
+        masks (``mask_mode="condition"`` unless ``params`` says otherwise).
         ``target`` is not supported (class labels come from Python: ``fit(images, y)``).
         """
         if target is not None:
@@ -85,15 +90,35 @@ class MedicalAdapter(DomainAdapter):
         if isinstance(own["image_size"], list):
             own["image_size"] = tuple(own["image_size"])
         kwargs = {} if backbone is None else {"backbone": backbone}
+        paired = None
+        if masks is not None:
+            from synthkit.domains.medical.pairs import pair_masks
+
+            paired = pair_masks(images, self.read(masks), images_from=data, masks_from=masks)
+            own.setdefault("mask_mode", "condition")
         synth = ImageSynthesizer(**kwargs, backbone_params=params or None, **own)
-        return synth.fit(images, resume=resume)
+        return synth.fit(images, masks=paired, resume=resume)
 
     def sample(self, model, path, n: int, *, batch_size: int = 10_000, seed=None, label=None,
-               progress: bool = False, first_batch: int = 0) -> int:
+               progress: bool = False, first_batch: int = 0, masks=None) -> int:
         """Write ``n`` images (NIfTI) into the new folder ``path``, in batches of at most
-        2**24 values (bounded memory)."""
+        2**24 values (bounded memory).
+
+        ``masks``: a folder (or file) of label maps for a model fitted with
+        ``mask_mode="condition"``: one image is drawn per mask (``n`` must be their number,
+        in file-name order), written as ``sample_i`` beside ``mask_i``, the mask on the same
+        model grid and affine, so that the pairs can train a segmentation network."""
         if not isinstance(model, ImageSynthesizer):
             raise ValueError(f"the medical domain samples ImageSynthesizer models, not {type(model).__name__}.")
+        if masks is not None:
+            given = self.read(masks)
+            if len(given) != n:
+                raise ValueError(f"-n is {n} but {masks} holds {len(given)} masks; one image is drawn per mask, "
+                                 f"so give -n {len(given)}.")
+            if label is not None:
+                raise ValueError("--label is for core generators; a mask-conditioned model takes masks.")
+            return model.sample_to_file(path, n, batch_size=self.sample_batch_size(model, batch_size),
+                                        random_state=seed, progress=progress, first_batch=first_batch, masks=given)
         return super().sample(model, path, n, batch_size=batch_size, seed=seed, label=label, progress=progress,
                               first_batch=first_batch)
 

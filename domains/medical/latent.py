@@ -20,6 +20,9 @@ References:
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from synthkit.domains.medical.autoencoder import LatentAutoencoder
@@ -27,6 +30,10 @@ from synthkit.domains.medical.autoencoder import LatentAutoencoder
 LATENT_MODES = ("auto", True, False)
 #: share of a ``max_time`` budget the autoencoder trains for (the diffusion gets the rest)
 AUTOENCODER_TIME_SHARE = 0.3
+#: sub-folder of the fit's ``checkpoint_dir`` the autoencoder checkpoints into
+AUTOENCODER_FOLDER = "autoencoder"
+#: sub-folder of the autoencoder's ``checkpoint_dir`` its finished fit is saved into
+FITTED_FOLDER = "fitted"
 
 
 def uses_latent(latent, spatial_dims: int, backbone_name: str | None) -> bool:
@@ -66,6 +73,24 @@ def split_budget(backbone_params: dict | None, autoencoder_params: dict | None, 
     return bp, ap
 
 
+def checkpoint_options(autoencoder_params: dict, backbone_params: dict, backbone) -> dict:
+    """``autoencoder_params`` with a checkpoint folder of its own: when the fit checkpoints
+    (``checkpoint_dir`` in ``backbone_params`` or on a backbone object) and the autoencoder has no
+    folder given, it checkpoints into ``<checkpoint_dir>/autoencoder`` (with the backbone's
+    ``checkpoint_interval``), so that a killed fit resumed on a new object continues the
+    autoencoder stage rather than retraining it (which would change the latents the diffusion's
+    checkpoint was written for)."""
+    ap = dict(autoencoder_params)
+    directory = backbone_params.get("checkpoint_dir", getattr(backbone, "checkpoint_dir", None))
+    if directory is None or "checkpoint_dir" in ap:
+        return ap
+    ap["checkpoint_dir"] = str(Path(directory) / AUTOENCODER_FOLDER)
+    interval = backbone_params.get("checkpoint_interval", getattr(backbone, "checkpoint_interval", None))
+    if interval is not None and "checkpoint_interval" not in ap:
+        ap["checkpoint_interval"] = interval
+    return ap
+
+
 def reusable(previous, image_shape: list[int], resume: bool) -> bool:
     """Whether a refit keeps the fitted autoencoder ``previous``: on ``resume``, when it fits the image shape."""
     return bool(resume) and previous is not None and list(previous.image_shape) == list(image_shape)
@@ -75,7 +100,8 @@ def fit_autoencoder(previous, rows: np.ndarray, image_shape: list[int], params: 
                     resume: bool) -> tuple[LatentAutoencoder, bool]:
     """The fitted autoencoder for ``rows`` and whether it was trained now: ``previous`` (the
     synthesizer's ``autoencoder_``) when :func:`reusable`, else a new :class:`LatentAutoencoder`
-    over ``autoencoder_defaults`` and ``params``, trained."""
+    over ``autoencoder_defaults`` and ``params``, trained (on ``resume``, continued from its
+    checkpoint when ``params`` has a ``checkpoint_dir``)."""
     if reusable(previous, image_shape, resume):
         return previous, False
     options = {**autoencoder_defaults(image_shape), "random_state": seed, "verbose": verbose, **params}
@@ -85,7 +111,66 @@ def fit_autoencoder(previous, rows: np.ndarray, image_shape: list[int], params: 
         ae = LatentAutoencoder(image_shape=list(image_shape), **options)
     except TypeError as err:
         raise ValueError(f"autoencoder_params: {err}; see LatentAutoencoder for the parameters.") from None
-    return ae.fit(rows), True
+    if ae.checkpoint_dir is None:
+        return ae.fit(rows), True
+    finished = Path(ae.checkpoint_dir) / FITTED_FOLDER
+    if resume and (done := _finished(finished, ae, rows)) is not None:
+        return done, False
+    ae.fit(rows, resume=bool(resume))
+    ae.data_fingerprint_ = data_fingerprint(rows)
+    from synthkit.persistence import save
+
+    save(ae, finished)  # the stage is done: a resumed fit takes this instead of training on
+    return ae, True
+
+
+def training_latents(ae: LatentAutoencoder, rows: np.ndarray, *, restored: bool) -> np.ndarray:
+    """``ae.encode(rows)``, kept in ``<checkpoint_dir>/latents.npy`` when the autoencoder
+    checkpoints, and read back from there when the stage was ``restored``: re-encoding on
+    another run can differ in the last bits (threaded reductions), which would void the
+    diffusion's checkpoint (its fingerprint of the training latents)."""
+    if ae.checkpoint_dir is None:
+        return ae.encode(rows)
+    path = Path(ae.checkpoint_dir) / "latents.npy"
+    width = int(np.prod(ae.latent_shape_))
+    if restored and path.is_file():
+        latents = np.load(path, allow_pickle=False)
+        if latents.shape == (len(rows), width):
+            return latents
+    latents = ae.encode(rows)
+    tmp = path.with_name(f".latents.{os.getpid()}.tmp.npy")
+    try:
+        np.save(tmp, latents, allow_pickle=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return latents
+
+
+def data_fingerprint(rows: np.ndarray) -> list[float]:
+    """A cheap summary of the autoencoder's training rows (count, width, sum, sum of squares)."""
+    r = np.asarray(rows, dtype=np.float64)
+    return [round(float(v), 4) for v in (len(r), r.shape[1] if r.ndim == 2 else 0, r.sum(), (r**2).sum())]
+
+
+def _finished(folder: Path, ae: LatentAutoencoder, rows: np.ndarray):
+    """The autoencoder a finished stage saved in ``folder`` when it was fitted with ``ae``'s
+    parameters to ``rows``, else ``None``. Restoring the saved model rather than resuming the
+    loop matters: a resumed loop whose time budget is spent still takes a step, which would
+    change the latents and so void the diffusion's checkpoint."""
+    if not (folder / "config.json").is_file():
+        return None
+    from synthkit.persistence import load
+
+    saved = load(folder)
+    ignore = ("verbose", "device", "checkpoint_dir", "checkpoint_interval")  # none changes the model
+    same = isinstance(saved, LatentAutoencoder) and all(
+        _plain(v) == _plain(ae.get_params()[k]) for k, v in saved.get_params().items() if k not in ignore)
+    if not (same and getattr(saved, "data_fingerprint_", None) == data_fingerprint(rows)):
+        return None  # another configuration or other data: resume the loop (which checks the data)
+    saved.set_params(verbose=ae.verbose, device=ae.device)
+    return saved
 
 
 def latent_scale(latents: np.ndarray) -> float:
@@ -102,3 +187,8 @@ def latent_network_defaults(latent_shape: list[int], condition_channels: int = 0
     if condition_channels:
         net["condition_channels"] = int(condition_channels)
     return {"denoiser_network": net, "clip_denoised": "global", "batch_size": 32, "n_sampling_steps": 50}
+
+
+def _plain(value):
+    """Sequences as lists (a loaded model's tuples come back from JSON as lists)."""
+    return list(value) if isinstance(value, (list, tuple)) else value

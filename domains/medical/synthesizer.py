@@ -147,7 +147,8 @@ class ImageSynthesizer(Synthesizer):
             masks: binary label maps paired with the images (same kinds of input, same
                 grids): extra channels (``mask_mode="joint"``) or the condition (``"condition"``).
             resume: continue the backbone's training from its ``checkpoint_dir``; a latent
-                model refitted with ``resume=True`` keeps its fitted autoencoder.
+                model refitted with ``resume=True`` keeps its fitted autoencoder, and a new
+                object continues the autoencoder from ``<checkpoint_dir>/autoencoder``.
         """
         start = time.perf_counter()
         if self.spatial_dims not in (2, 3):
@@ -190,9 +191,10 @@ class ImageSynthesizer(Synthesizer):
                                                           previous, self.image_shape_, resume))
         self.latent_ = use_latent
         if use_latent:
-            self.autoencoder_, _ = lat.fit_autoencoder(previous, rows, self.image_shape_, ae_params,
-                                                       seed=self.fit_seed_, verbose=self.verbose, resume=resume)
-            latents = self.autoencoder_.encode(rows)
+            ae_params = lat.checkpoint_options(ae_params, backbone_params, self.backbone)
+            self.autoencoder_, trained = lat.fit_autoencoder(previous, rows, self.image_shape_, ae_params,
+                                                             seed=self.fit_seed_, verbose=self.verbose, resume=resume)
+            latents = lat.training_latents(self.autoencoder_, rows, restored=not trained)
             self.latent_scale_ = lat.latent_scale(latents)
             rows = latents * self.latent_scale_
             self.model_shape_ = list(self.autoencoder_.latent_shape_)
@@ -298,7 +300,7 @@ class ImageSynthesizer(Synthesizer):
             raise ValueError("this model draws an image for each given label map (mask_mode='condition'); "
                              "pass masks=... (one per image, or one for all).")
         grid = list(self.image_shape_[1:])
-        if isinstance(masks, (str, os.PathLike)) or isinstance(masks, ImageSet):
+        if isinstance(masks, (str, os.PathLike, ImageSet)):
             masks = self._read(masks, "masks")
         else:
             arr = np.asarray(masks)

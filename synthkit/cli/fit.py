@@ -6,6 +6,8 @@ share of each batch; without ``--seed`` rank 0's seed is used by all (before the
 anything), and only rank 0 saves the model and prints.
 """
 
+import inspect
+
 from synthkit.cli import parse_params
 from synthkit.registry import DOMAINS
 from synthkit.training.checkpoint import resolve_seed
@@ -25,6 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, help="random seed (same seed, same model on CPU)")
     p.add_argument("--checkpoint-dir", metavar="DIR", help="write training checkpoints here")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
+    p.add_argument("--masks", metavar="DIR", help="label maps paired with the images by file name (medical)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="backbone parameter (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
@@ -42,6 +45,10 @@ def run(args) -> int:
         raise ValueError("--resume needs --checkpoint-dir")
     domain = DOMAINS.get(args.domain)
     extra = {"resume": True} if args.resume else {}
+    if args.masks is not None:
+        if "masks" not in inspect.signature(domain.fit).parameters:
+            raise ValueError(f"--masks is for image domains; the {args.domain} domain takes no masks.")
+        extra["masks"] = args.masks
     if launched() and args.seed is None:  # one seed for every process (the checkpoint's on resume)
         params["random_state"] = ranks().broadcast_object(resolve_seed(None, args.checkpoint_dir, args.resume))
     model = domain.fit(args.data, backbone=args.backbone, params=params, target=args.target, **extra)

@@ -8,6 +8,8 @@ manifest instead (:mod:`synthkit.sharding`).
 
 from __future__ import annotations
 
+import inspect
+
 from synthkit.persistence import load
 from synthkit.sharding import domain_adapter
 
@@ -20,6 +22,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--batch-size", type=int, default=10_000, help="rows generated per batch (bounds memory)")
     p.add_argument("--label", help="class label to generate (class-conditional models)")
+    p.add_argument("--masks", metavar="DIR", help="label maps to draw one image each for (medical, "
+                   "mask-conditioned models); written beside their images")
     p.add_argument("--workers", type=int, default=None,
                    help="write a folder of parts (plus _manifest.json) with this many processes")
     p.add_argument("--shards", metavar="A:B", default=None,
@@ -35,12 +39,21 @@ def run(args) -> int:
         raise ValueError(f"-n must be positive, got {args.n_samples}")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {args.batch_size}")
-    if args.workers is not None or args.shards is not None or args.shard_size is not None:
+    sharded = args.workers is not None or args.shards is not None or args.shard_size is not None
+    if sharded and args.masks is not None:
+        raise ValueError("--masks draws one image per mask into one folder; it does not combine with --workers, "
+                         "--shards or --shard-size")
+    if sharded:
         return run_sharded(args)
     model = load(args.model)
     domain = domain_adapter(model)
+    extra = {}
+    if args.masks is not None:
+        if "masks" not in inspect.signature(domain.sample).parameters:
+            raise ValueError(f"--masks is for image domains; the {domain.name} domain takes no masks.")
+        extra["masks"] = args.masks
     written = domain.sample(model, args.out, args.n_samples, batch_size=args.batch_size, seed=args.seed,
-                            label=args.label, progress=not args.quiet)
+                            label=args.label, progress=not args.quiet, **extra)
     print(f"wrote {written} rows to {args.out}")
     return 0
 

@@ -88,7 +88,9 @@ def test_a_killed_time_budgeted_fit_resumes_on_a_new_object(volumes, tmp_path):
     from synthkit.training.checkpoint import read_checkpoint
 
     ckpt = tmp_path / "ckpt"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(ckpt)])
+    # cwd outside the source tree: "-c" puts the cwd first on sys.path, and the repository root
+    # holds synthkit/ without the installed synthkit.domains
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(ckpt)], cwd=tmp_path)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and child.poll() is None:

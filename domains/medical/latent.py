@@ -20,7 +20,6 @@ References:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -138,13 +137,10 @@ def training_latents(ae: LatentAutoencoder, rows: np.ndarray, *, restored: bool)
         if latents.shape == (len(rows), width):
             return latents
     latents = ae.encode(rows)
-    tmp = path.with_name(f".latents.{os.getpid()}.tmp.npy")
-    try:
+    from synthkit.io import atomic_path
+
+    with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, latents, allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return latents
 
 

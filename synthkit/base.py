@@ -205,7 +205,7 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
             that came out NaN or infinite are returned as they are, with a ``RuntimeWarning``.
         """
         check_is_fitted(self, "modules_")
-        n_samples = _check_count(n_samples)
+        n_samples = check_count("n_samples", n_samples, 0)
         seed = self.random_state if random_state is None else random_state
         y = self._sampling_labels(y, n_samples, seed)
         c = self._encode_condition(y, n_samples, fit=False)
@@ -370,7 +370,3 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _check_count(n) -> int:
-    return check_count("n_samples", n, 0)

@@ -42,7 +42,7 @@ import numpy as np
 
 from synthkit.io import write_text
 from synthkit.registry import DOMAINS
-from synthkit.synthesizer import _count
+from synthkit.validation import check_count
 
 PLAN, MANIFEST, FORMAT_VERSION = "_plan.json", "_manifest.json", 1  # "_": readers of Parquet folders skip them
 #: batches per part unless ``shard_rows`` is given (100,000 rows at the CLI's batch of 10,000)
@@ -105,13 +105,13 @@ def sample_shards(model, out, n: int, *, seed=None, shard_rows: int | None = Non
         >>> sorted(p.name for p in out.iterdir())
         ['_manifest.json', '_plan.json', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']
     """
-    n, workers, batch_size = _count(n, "n", 1), _count(workers, "workers", 1), _count(batch_size, "batch_size", 1)
+    n, workers, batch_size = check_count("n", n), check_count("workers", workers), check_count("batch_size", batch_size)
     out = Path(out)
     with _model_folder(model) as folder:
         loaded = _load(folder)
         adapter = domain_adapter(loaded)
         batch = int(adapter.sample_batch_size(loaded, batch_size))
-        rows = batch * BATCHES_PER_PART if shard_rows is None else _count(shard_rows, "shard_rows", 1)
+        rows = batch * BATCHES_PER_PART if shard_rows is None else check_count("shard_rows", shard_rows)
         plan = ShardPlan(rows=n, seed=0, shard_rows=math.ceil(rows / batch) * batch, batch_size=batch,
                          domain=adapter.name, part_suffix=adapter.part_suffix or adapter.suffix,
                          label=None if label is None else str(label), model_sha256=digest(folder))

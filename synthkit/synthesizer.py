@@ -104,10 +104,10 @@ class Synthesizer(BaseEstimator):
         larger draw. Returns the number written.
         """
         check_is_fitted(self, FITTED)
-        n = _count(n, "n")
-        batch_size = _count(batch_size, "batch_size", minimum=1)
+        n = check_count("n", n, 0)
+        batch_size = check_count("batch_size", batch_size)
         seed = self.random_state if random_state is None else random_state
-        first_batch = _count(first_batch, "first_batch")
+        first_batch = check_count("first_batch", first_batch, 0)
         batches = (self._sample_batch(m, batch_seed, start, **options)
                    for start, m, batch_seed in batch_seeds(n, batch_size, seed, first_batch=first_batch))
         return self._write_samples(path, batches, total=n, progress=progress)
@@ -147,7 +147,3 @@ def batch_seeds(n: int, batch_size: int, random_state, *, first_batch: int = 0):
         i = first_batch + j
         child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i))
         yield i * batch_size, min(batch_size, n - local), int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
-def _count(value, name: str, minimum: int = 0) -> int:
-    return check_count(name, value, minimum)

@@ -305,10 +305,8 @@ class MoleculeGenerator(Synthesizer):
         Returns:
             list of ``n_samples`` SMILES (and the stats).
         """
-        from synthkit.base import _check_count
-
         check_is_fitted(self, "backbone_")
-        n = _check_count(n_samples)
+        n = check_count("n_samples", n_samples, 0)
         seed = self.random_state if random_state is None else random_state
         seeds = np.random.SeedSequence(seed_from(seed)).spawn(int(self.max_rounds))
         conds = self._condition_rows(y, n)

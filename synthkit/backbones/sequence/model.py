@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from synthkit.backbones.sequence.decoding import END, PAD, check_options, decode
-from synthkit.base import Generator, _check_count
+from synthkit.base import Generator
 from synthkit.nn import sequence as _sequence_networks  # noqa: F401  (registers "gru" and "transformer")
 from synthkit.nn.networks import build_network, check_output, list_networks
 from synthkit.training.runtime import seeded
@@ -363,7 +363,7 @@ class SequenceModel(Generator):
             int64 ndarray (n_samples, max_length) right-padded with 0 (and ``y``).
         """
         check_is_fitted(self, "modules_")
-        n = _check_count(n_samples)
+        n = check_count("n_samples", n_samples, 0)
         opts = self._decoding(temperature, top_k, top_p, max_length)
         L = opts["max_length"] or self.max_length_
         seed = self.random_state if random_state is None else random_state

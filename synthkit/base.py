@@ -36,6 +36,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from synthkit.conditions import ConditionEncoding
+from synthkit.memmap import standardize
 from synthkit.rows import RowContract, standardization  # noqa: F401  (standardization: re-exported)
 from synthkit.training.checkpoint import resolve_seed
 from synthkit.training.runtime import resolve_device, seeded
@@ -176,13 +177,13 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
         loop = TrainingLoop if loop is None else loop
         standardize_rows = getattr(loop, "standardization", TrainingLoop.standardization)
         self.mean_, self.scale_ = r.broadcast_object(standardize_rows(self, X))
-        X = (X - self.mean_) / self.scale_
+        X = standardize(X, self.mean_, self.scale_)  # float32; memory-mapped rows stay on disk
         self._resume, self._loop = resume, loop
         start = time.perf_counter()
         try:
             with seeded(self.fit_seed_, self._device()):
                 self.modules_ = torch.nn.ModuleDict(self._build()).to(self._device())
-                self._fit(torch.as_tensor(X, dtype=torch.float32), c)
+                self._fit(torch.from_numpy(X), c)
         finally:
             del self._resume, self._loop
         self.modules_.eval()

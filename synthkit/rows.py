@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from synthkit.memmap import mapped_file, moments
+
 
 class RowContract:
     """The row half of :class:`synthkit.Generator` (a mixin: it reads ``standardize`` and
@@ -76,16 +78,20 @@ class RowContract:
         d = X.shape[1]
         if how == "none" or not mask.any():
             return np.zeros(d), np.ones(d)
-        mean, scale = float(X[:, mask].mean()), float(X[:, mask].std())
+        if mapped_file(X) is not None:  # rows on disk: chunked, never a full copy
+            mean, scale = (float(v[0]) for v in moments(X, pooled=mask))
+        else:
+            mean, scale = float(X[:, mask].mean()), float(X[:, mask].std())
         scale = scale if scale > 1e-12 else 1.0
         return np.where(mask, mean, 0.0), np.where(mask, scale, 1.0)
 
 
 def standardization(X: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-column ``(mean, scale)`` that map the ``mask`` columns of ``X`` to zero mean and unit
-    variance (constant columns keep scale 1) and leave the others as they are."""
-    scale = X.std(0)
-    return np.where(mask, X.mean(0), 0.0), np.where(mask & (scale > 1e-12), scale, 1.0)
+    variance (constant columns keep scale 1) and leave the others as they are. A memory-mapped
+    ``X`` is read in chunks (:func:`synthkit.memmap.moments`), never copied whole."""
+    mean, scale = moments(X) if mapped_file(X) is not None else (X.mean(0), X.std(0))
+    return np.where(mask, mean, 0.0), np.where(mask & (scale > 1e-12), scale, 1.0)
 
 
 def _all_numbers(X: np.ndarray) -> bool:

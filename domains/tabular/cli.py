@@ -52,8 +52,13 @@ ADAPTER = TabularAdapter()
 def fit(data: str, *, backbone=None, params: dict, target: str | None = None, resume: bool = False):
     """Read ``data`` (CSV / Parquet), fit a :class:`TabularSynthesizer` and return it (unsaved).
 
+    A folder of Parquet/CSV files, a Parquet file of more than ``STREAM_ROWS`` rows or a CSV
+    file of more than ``STREAM_CSV_BYTES`` is streamed (:meth:`TabularSynthesizer.fit_stream`,
+    never held in memory); ``--param stream=true|false`` decides instead, and
+    ``--param scratch_dir=DIR`` says where the encoded rows go.
+
     Args:
-        data: path of the table.
+        data: path of the table (or of a folder of tables).
         backbone: registered backbone name; ``None`` uses the synthesizer's default.
         params: backbone parameters (``max_time``, ``max_epochs``, ``--param`` values), plus
             the synthesizer's own keys in ``SYNTHESIZER_KEYS`` (``metadata`` may be a path to
@@ -61,16 +66,25 @@ def fit(data: str, *, backbone=None, params: dict, target: str | None = None, re
         target: column to condition on (exact class-conditional sampling).
         resume: continue the backbone's training from its ``checkpoint_dir``.
     """
-    df = read_table(data)
+    from synthkit.domains.tabular.streaming import should_stream
+
+    params = dict(params)
+    stream, scratch_dir = params.pop("stream", "auto"), params.pop("scratch_dir", None)
+    if stream not in ("auto", True, False):
+        raise ValueError(f"stream must be true, false or auto, got {stream!r}.")
+    stream = should_stream(data) if stream == "auto" else stream
     own = {k: params[k] for k in SYNTHESIZER_KEYS if k in params}
     backbone_params = {k: v for k, v in params.items() if k not in SYNTHESIZER_KEYS}
     own.setdefault("verbose", 1)  # a progress bar on the command line unless --quiet
     if isinstance(own.get("metadata"), str):
         own["metadata"] = _read_json(own["metadata"], "metadata")
-    if target is not None and target not in df.columns:
-        raise ValueError(f"{data}: no column {target!r} to condition on (columns: {', '.join(map(str, df.columns))}).")
     kwargs = {} if backbone is None else {"backbone": backbone}
     synth = TabularSynthesizer(**kwargs, backbone_params=backbone_params or None, condition_column=target, **own)
+    if stream:
+        return synth.fit_stream(data, resume=resume, scratch_dir=scratch_dir)
+    df = read_table(data)
+    if target is not None and target not in df.columns:
+        raise ValueError(f"{data}: no column {target!r} to condition on (columns: {', '.join(map(str, df.columns))}).")
     return synth.fit(df, resume=resume)
 
 

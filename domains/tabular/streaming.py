@@ -35,6 +35,10 @@ BATCH_ROWS = 65_536
 #: columns with more distinct values than this stop being counted (numbers, identifiers)
 MAX_CATEGORIES = 10_000
 SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+#: the command line streams a Parquet file of more rows than this (or any folder) ...
+STREAM_ROWS = 2_000_000
+#: ... and a CSV file larger than this (pandas holds about 5 to 10 times a CSV's bytes)
+STREAM_CSV_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -74,6 +78,26 @@ def open_dataset(source):
         return ds.dataset(paths, format=kinds.pop())
     except (pa.ArrowException, OSError) as err:
         raise ValueError(f"{path}: cannot read it as a table ({err}).") from None
+
+
+def should_stream(source) -> bool:
+    """Whether the command line should stream ``source`` rather than read it whole: a folder,
+    a Parquet file of more than ``STREAM_ROWS`` rows (from its footer) or a large CSV file."""
+    path = Path(source)
+    if path.is_dir():
+        return True
+    if not path.is_file():
+        return False  # the reader names the problem
+    if path.suffix.lower() == ".csv":
+        return path.stat().st_size > STREAM_CSV_BYTES
+    if SUFFIX_FORMATS.get(path.suffix.lower()) == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(path).metadata.num_rows > STREAM_ROWS
+        except Exception:  # noqa: BLE001  (not Parquet after all: the reader names the problem)
+            return False
+    return False
 
 
 def iter_batches(source, batch_rows: int = BATCH_ROWS):
@@ -157,12 +181,14 @@ def stream_metadata(scan: TableScan, overrides=None) -> dict:
 
 
 def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BATCH_ROWS, random_state=None,
-                     progress: bool = False) -> np.memmap:
+                     check=None, progress: bool = False) -> np.memmap:
     """Encode every row of ``source`` with a fitted ``TableEncoder`` into a float32 memory map.
 
     Batch ``i`` is encoded with its own seed from ``(random_state, i)`` (the quantile
     encoder's tie-breaking noise), so the file depends only on the data and the seed. The
     map is written beside ``path`` and renamed into place when every row is in (``atomic_path``).
+    ``check(batch)``, if given, sees each batch first (its index numbers the table's rows) and
+    may raise to refuse the table.
     """
     from synthkit.io import atomic_path
 
@@ -176,6 +202,9 @@ def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BA
             for i, df in enumerate(iter_batches(source, batch_rows)):
                 if row + len(df) > n_rows:
                     raise ValueError(f"{source}: the table grew while it was read ({row + len(df)} > {n_rows} rows).")
+                if check is not None:
+                    df.index = pd.RangeIndex(row, row + len(df))
+                    check(df)
                 out[row : row + len(df)] = encoder.transform(df, random_state=_batch_rng(root, i))
                 row += len(df)
                 bar.update(len(df))
@@ -186,6 +215,41 @@ def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BA
     finally:
         bar.close()
     return np.load(path, mmap_mode="r")
+
+
+def fit_stream(synth, source, *, resume: bool = False, scratch_dir=None, progress: bool = False):
+    """:meth:`TabularSynthesizer.fit_stream`: scan, fit the encoder on the reservoir, encode
+    every row to a scratch memory map and train the backbone on it."""
+    import tempfile
+    import time
+
+    from synthkit.domains.tabular.synthesizer import check_rows
+
+    start = time.perf_counter()
+    if synth.dp is not None:
+        raise ValueError("fit_stream does not support dp yet; fit a DataFrame (fit) for DP-SGD.")
+    if synth.condition_column is not None:
+        raise ValueError("fit_stream does not support condition_column yet: keep it an ordinary column "
+                         "and sample with conditions= (rejection sampling) instead.")
+    seed = synth._fit_seed(resume)  # the reservoir, the encoding's noise and the backbone share it
+    scan = scan_table(source, reservoir_rows=RESERVOIR_ROWS, batch_rows=BATCH_ROWS, random_state=seed,
+                      progress=progress)
+    if scan.n_rows < 2:
+        raise ValueError(f"{source}: the table has {scan.n_rows} row; at least 2 are needed.")
+    synth.metadata_ = stream_metadata(scan, synth.metadata)
+    constraints = synth._parse_constraints()
+    sample = scan.reservoir.reset_index(drop=True)
+    backbone = synth._fit_encoder(sample, n_rows=scan.n_rows, private=False)
+    with tempfile.TemporaryDirectory(dir=scratch_dir, prefix="synthkit-stream-") as tmp:
+        X = encode_to_memmap(source, synth.encoder_, Path(tmp) / "encoded.npy", n_rows=scan.n_rows,
+                             batch_rows=BATCH_ROWS, random_state=seed, progress=progress,
+                             check=lambda df: check_rows(constraints, df, synth.metadata_))
+        backbone.fit(X, resume=resume)
+        del X
+    synth.privacy_ = None
+    synth.n_rows_ = scan.n_rows
+    synth.fit_seconds_ = time.perf_counter() - start
+    return synth
 
 
 def _batch_rng(root: np.random.SeedSequence, i: int) -> np.random.Generator:

@@ -136,32 +136,16 @@ class TabularSynthesizer(Synthesizer):
         dp = self._check_dp()
         self.metadata_ = check_public_metadata(self.metadata, df) if dp else infer_metadata(df, self.metadata)
         self._check_condition_column(df, dp)
-        self.constraints_ = [c.to_dict() for c in self._check_constraints(df)]
+        constraints = self._parse_constraints()
+        check_rows(constraints, df, self.metadata_)
         cond = self.condition_column
 
         # one seed for the encoding's noise and the backbone, drawn once and read back from the
         # backbone's checkpoint on resume, so an unseeded fit resumes on the same encoded rows
         self._fit_seed(resume)
-        backbone = self._make_backbone(private=bool(dp), n_rows=len(df))
-        mode = self.categorical_encoding
-        if mode not in CATEGORICAL_ENCODINGS:
-            raise ValueError(f"categorical_encoding must be one of {CATEGORICAL_ENCODINGS}, got {mode!r}.")
-        supports_codes = "categorical_features" in backbone.get_params()
-        if mode == "codes" and not supports_codes:
-            raise ValueError(f"backbone {self.backbone!r} has no categorical outputs; use categorical_encoding='onehot'.")
-        codes = mode == "codes" or (mode == "auto" and supports_codes)
-        self.encoder_ = TableEncoder(
-            metadata=self.metadata_, categorical="codes" if codes else "onehot",
-            numerical="minmax" if dp else "quantile", n_quantiles=self.n_quantiles,
-            exclude=[cond] if cond is not None else [], random_state=self.fit_seed_,
-        ).fit(df)
-        if self.encoder_.n_features_out_ == 0:
-            raise ValueError("every column is constant or an identifier; there is nothing to learn.")
+        backbone = self._fit_encoder(df, n_rows=len(df), private=bool(dp))
         X = self.encoder_.transform(df)
         y = None if cond is None else self.encoder_.codes(df[cond], cond)
-        if codes:
-            backbone.set_params(categorical_features=list(self.encoder_.categorical_features_))
-        self.generator_ = backbone
         self.privacy_ = None
         if dp:
             self.privacy_ = _fit_private(backbone, X, y, dp, self.encoder_.model_bounds(), resume=resume)
@@ -170,6 +154,56 @@ class TabularSynthesizer(Synthesizer):
         self.n_rows_ = len(df)
         self.fit_seconds_ = time.perf_counter() - start
         return self
+
+    def fit_stream(self, source, *, resume: bool = False, scratch_dir=None, progress: bool | None = None):
+        """Fit on a table larger than memory: a Parquet/CSV file or a folder of them; returns self.
+
+        The table is read twice as a stream of record batches and never held whole
+        (:mod:`synthkit.domains.tabular.streaming`): a first pass for the metadata (exact
+        categories, gaps and ranges) and a uniform reservoir sample the encoder is fitted on,
+        a second that encodes every row into a float32 memory map in ``scratch_dir`` (default:
+        the system's temporary folder; point it, or ``TMPDIR``, at a disk rather than a RAM
+        file system), which the backbone trains on with exact shuffled epochs. The scratch
+        files are removed when the fit ends. Constraints are checked on every row.
+
+        Not yet with ``dp`` or ``condition_column`` (a ValueError says so): make the condition
+        an ordinary column and sample with ``conditions=`` (rejection) instead.
+
+        Args:
+            source: path of a ``.parquet`` / ``.csv`` file or a folder of them.
+            resume: continue the backbone's training from its ``checkpoint_dir``; the same
+                seed gives the same reservoir and encoded rows, so the checkpoint matches.
+            scratch_dir: folder for the encoded rows (about 8 bytes per row and model column).
+            progress: progress bars for the two passes (default: when ``verbose``).
+        """
+        from synthkit.domains.tabular.streaming import fit_stream
+
+        return fit_stream(self, source, resume=resume, scratch_dir=scratch_dir,
+                          progress=bool(self.verbose) if progress is None else progress)
+
+    def _fit_encoder(self, df: pd.DataFrame, *, n_rows: int, private: bool):
+        """Fit ``encoder_`` on ``df`` (the table, or a sample of it, with ``metadata_`` set) and
+        return the unfitted backbone, told which encoded columns are category codes."""
+        backbone = self._make_backbone(private=private, n_rows=n_rows)
+        mode = self.categorical_encoding
+        if mode not in CATEGORICAL_ENCODINGS:
+            raise ValueError(f"categorical_encoding must be one of {CATEGORICAL_ENCODINGS}, got {mode!r}.")
+        supports_codes = "categorical_features" in backbone.get_params()
+        if mode == "codes" and not supports_codes:
+            raise ValueError(f"backbone {self.backbone!r} has no categorical outputs; use categorical_encoding='onehot'.")
+        codes = mode == "codes" or (mode == "auto" and supports_codes)
+        cond = self.condition_column
+        self.encoder_ = TableEncoder(
+            metadata=self.metadata_, categorical="codes" if codes else "onehot",
+            numerical="minmax" if private else "quantile", n_quantiles=self.n_quantiles,
+            exclude=[cond] if cond is not None else [], random_state=self.fit_seed_,
+        ).fit(df)
+        if self.encoder_.n_features_out_ == 0:
+            raise ValueError("every column is constant or an identifier; there is nothing to learn.")
+        if codes:
+            backbone.set_params(categorical_features=list(self.encoder_.categorical_features_))
+        self.generator_ = backbone
+        return backbone
 
     def _check_condition_column(self, df: pd.DataFrame, dp) -> None:
         cond = self.condition_column
@@ -185,14 +219,10 @@ class TabularSynthesizer(Synthesizer):
         if kind != "categorical":
             raise ValueError(f"condition_column {cond!r} must be categorical, not {kind}.")
 
-    def _check_constraints(self, df: pd.DataFrame) -> list:
-        """Parse the constraints; the training rows must satisfy them."""
+    def _parse_constraints(self) -> list:
+        """Parse the constraints (``constraints_`` keeps them as dicts); ``check_rows`` checks data."""
         constraints = check_constraints(self.constraints, self.metadata_)
-        for c in constraints:
-            bad = ~c.is_valid(df, self.metadata_)
-            if bad.any():
-                raise ValueError(f"{bad.sum()} training rows break the constraint '{c}' (first at index "
-                                 f"{df.index[bad][0]!r}); fix the data or the constraint.")
+        self.constraints_ = [c.to_dict() for c in constraints]
         return constraints
 
     def _check_dp(self) -> dict | None:
@@ -275,6 +305,15 @@ class TabularSynthesizer(Synthesizer):
         from synthkit.domains.tabular.io import write_table_batches
 
         return write_table_batches(path, batches, total=total, progress=progress)
+
+
+def check_rows(constraints: list, df: pd.DataFrame, metadata: dict) -> None:
+    """Raise if a row of ``df`` breaks a constraint (the training rows must satisfy them)."""
+    for c in constraints:
+        bad = ~c.is_valid(df, metadata)
+        if bad.any():
+            raise ValueError(f"{bad.sum()} training rows break the constraint '{c}' (first at index "
+                             f"{df.index[bad][0]!r}); fix the data or the constraint.")
 
 
 def _fit_private(backbone, X, y, dp: dict, bounds, *, resume: bool = False) -> dict:

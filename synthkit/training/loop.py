@@ -47,6 +47,7 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from synthkit.memmap import tensor_sums
 from synthkit.training.checkpoint import Checkpointer, resolve_seed
 from synthkit.training.distributed import ranks
 from synthkit.training.progress import progress_bar
@@ -130,8 +131,7 @@ class TrainingLoop:
         est, val_idx = self.est, self._plan["val_idx"]
         if val_idx is None:
             return {}
-        val_idx = val_idx.to(X.device)
-        val = self._validate(X[val_idx], None if c is None else c[val_idx], ema)
+        val = self._validate(X, c, val_idx.to(X.device), ema)
         if self.ranks.first(self._progress() < est._stopping_warmup):  # rank 0's clock decides
             pass  # the objective is still changing (e.g. KL warm-up): not comparable yet
         elif val < state["best"] - 1e-6:
@@ -286,9 +286,10 @@ class TrainingLoop:
         self.ranks.join_noise(int(state["step"]))  # what the family does after the loop agrees again
 
     @torch.no_grad()
-    def _validate(self, X, c, ema) -> float:
-        """Mean validation loss of the kept (averaged) weights; each rank scores its share of
-        the rows and the sums are all-reduced, so every rank gets the same number."""
+    def _validate(self, X, c, idx: torch.Tensor, ema) -> float:
+        """Mean validation loss of the kept (averaged) weights on rows ``idx``; each rank
+        scores its share of the rows and the sums are all-reduced, so every rank gets the same
+        number. Rows are gathered a chunk at a time (a memory-mapped ``X`` is never copied whole)."""
         est = self.est
         modules = est.modules_
         saved = None
@@ -297,12 +298,12 @@ class TrainingLoop:
             for name, avg in ema.items():
                 modules[name].load_state_dict(avg.module.state_dict())
         modules.eval()
-        X, c = self.ranks.slice(X), None if c is None else self.ranks.slice(c)
+        idx = self.ranks.slice(idx)
         losses = [torch.zeros(0)]
         step = est._inference_rows
-        for lo in range(0, len(X), step):
-            cb = None if c is None else c[lo : lo + step]
-            losses.append(est._validation_loss(X[lo : lo + step], cb).cpu())
+        for lo in range(0, len(idx), step):
+            rows = idx[lo : lo + step]
+            losses.append(est._validation_loss(X[rows], None if c is None else c[rows]).cpu())
         if saved is not None:
             modules.load_state_dict(saved)
         modules.train()
@@ -338,7 +339,7 @@ def _fingerprint(X: torch.Tensor, c: torch.Tensor | None, est, extra=()) -> list
     ``X`` is already standardized, so the standardization's means and scales join it;
     ``extra`` numbers (a DP budget) come before the conditions'.
     """
-    parts = [float(len(X)), float(X.shape[1]), float(X.double().sum()), float((X.double() ** 2).sum())]
+    parts = [float(len(X)), float(X.shape[1]), *tensor_sums(X)]
     parts += list(getattr(est, "mean_", [])) + list(getattr(est, "scale_", []))
     parts += list(extra)
     if c is not None:

@@ -34,6 +34,7 @@ from synthkit.backbones.autoregressive.mixtures import (
     snap_to_values,
 )
 from synthkit.base import Generator
+from synthkit.memmap import chunks, distinct_values
 from synthkit.validation import check_count, check_positive
 
 #: raw scale output 0 maps to a standard deviation of about 1: softplus(0.5413) = 1
@@ -161,11 +162,12 @@ class MADE(Generator):
             raise ValueError(f"columns {sorted(set(cats) & set(disc))} are both categorical and discrete.")
         if not cats:
             return
-        codes = X[:, cats]
-        if (codes != np.round(codes)).any() or codes.min() < 0:
-            raise ValueError("categorical_features columns must hold non-negative integer codes.")
-        if not fitting and (codes.max(0) >= np.asarray(self.n_categories_)).any():
-            raise ValueError("a categorical_features column holds a code never seen in fit.")
+        for lo, hi in chunks(len(X)):  # in chunks: X may be a memory map larger than memory
+            codes = X[lo:hi][:, cats]
+            if (codes != np.round(codes)).any() or codes.min() < 0:
+                raise ValueError("categorical_features columns must hold non-negative integer codes.")
+            if not fitting and (codes.max(0) >= np.asarray(self.n_categories_)).any():
+                raise ValueError("a categorical_features column holds a code never seen in fit.")
 
     def _learn_data(self, X: np.ndarray) -> None:
         n, d = X.shape
@@ -186,10 +188,10 @@ class MADE(Generator):
             if self.discrete_features != "auto":
                 raise ValueError(f"discrete_features must be 'auto' or column indices, got {self.discrete_features!r}.")
             max_values = max(1, min(32, n // 10))
-            disc = [j for j in self._conts if len(np.unique(X[:, j])) <= max_values]
+            values = {j: distinct_values(X[:, j], max_values) for j in self._conts}
         else:
-            disc = sorted(int(j) for j in self.discrete_features)
-        self.discrete_values_ = {str(j): np.unique(X[:, j]).tolist() for j in disc}
+            values = {j: distinct_values(X[:, j]) for j in sorted(int(j) for j in self.discrete_features)}
+        self.discrete_values_ = {str(j): v.tolist() for j, v in values.items() if v is not None}
 
     # ------------------------------------------------------------------ networks
     def _build(self):

@@ -85,7 +85,8 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
             weights are restored. A family whose objective changes early in training (the
             VAE's KL warm-up) starts watching only after ``_stopping_warmup`` (a fraction
             of the budget).
-        validation_fraction, n_iter_no_change: see ``early_stopping``.
+        validation_fraction, n_iter_no_change: see ``early_stopping`` (at most 100,000
+            rows are held out, ``synthkit.training.loop.MAX_VALIDATION_ROWS``).
         ema_decay: if set (e.g. 0.999), keep an exponential moving average of the weights
             and use it as the fitted model.
         grad_clip: maximum global gradient norm (``None`` disables clipping).

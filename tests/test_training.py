@@ -138,3 +138,17 @@ def test_a_loop_subclass_is_chosen_per_fit_through_the_public_seam(moons):
     est = small(max_epochs=2).fit(moons, loop=WithRows)
     assert [h["rows"] for h in est.history_] == [600.0, 600.0]
     assert "rows" not in est.fit(moons).history_[0] and not hasattr(est, "_loop")  # the next fit: the default
+
+
+def test_the_validation_split_is_capped_for_large_tables(monkeypatch):
+    from types import SimpleNamespace
+
+    from synthkit.training import loop as loop_mod
+
+    est = SimpleNamespace(modules_={}, max_time=None, default_steps=10, checkpoint_dir=None, early_stopping=True,
+                          validation_fraction=0.1)
+    monkeypatch.setattr(loop_mod, "MAX_VALIDATION_ROWS", 50)
+    gen = torch.Generator().manual_seed(0)
+    train, val = loop_mod.TrainingLoop(est)._split(1000, gen)
+    assert len(val) == 50 and len(train) == 950  # not 100: the rest train
+    assert len(loop_mod.TrainingLoop(est)._split(300, gen)[1]) == 30  # below the cap: the fraction

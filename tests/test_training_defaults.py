@@ -47,12 +47,18 @@ class _OtherType(VAE):
     training_defaults: ClassVar[dict] = {"verbose": True}
 
 
+class _Positional(VAE):
+    def __init__(self, max_epochs=None, **params):
+        super().__init__(max_epochs=max_epochs, **params)
+
+
 @pytest.mark.parametrize("cls, match", [
     (_DeclaredOnly, r"has learning_rate=0.001, but .* says 0.005"),
     (_Undeclared, r"has learning_rate=0.002, but .* says 0.001"),
     (_Repeated, r"repeats the shared defaults of \['learning_rate'\]"),
     (_Unknown, r"names \['lr'\], not shared training parameters"),
     (_OtherType, r"has verbose=1, but .* says True"),
+    (_Positional, r"takes max_epochs positionally"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_check_training_defaults_fails_on_a_family_whose_signature_disagrees(cls, match):
     with pytest.raises(AssertionError, match=match):

@@ -25,6 +25,7 @@ Hooks a backbone implements:
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import warnings
@@ -47,8 +48,9 @@ if TYPE_CHECKING:
 
 LIKELIHOOD_KINDS = ("exact", "lower_bound", "unnormalized")
 
-#: Parameters every generator takes, with their usual defaults (see :class:`Generator`);
-#: families may choose other defaults. ``synthkit.testing.check_common_parameters`` checks them.
+#: Parameters every generator takes, with their usual defaults (see :class:`Generator`); a
+#: family that chooses other defaults declares them once in ``Generator.training_defaults``
+#: (``synthkit.testing.check_training_defaults`` holds each ``__init__`` signature to that).
 TRAINING_DEFAULTS: dict[str, Any] = dict(
     max_epochs=None,
     max_time=None,
@@ -65,6 +67,13 @@ TRAINING_DEFAULTS: dict[str, Any] = dict(
     random_state=None,
     verbose=1,
 )
+
+
+def _with_training_defaults(doc: str, deviations: dict[str, Any]) -> str:
+    """A class docstring with a closing line naming the family's ``training_defaults``, so
+    that ``help()`` and the rendered docs state them without a hand-kept copy."""
+    listed = ", ".join(f"``{name}={value!r}``" for name, value in deviations.items())
+    return f"{inspect.cleandoc(doc)}\n\nTraining defaults that differ from :class:`synthkit.Generator`'s: {listed}.\n"
 
 
 class Generator(RowContract, ConditionEncoding, BaseEstimator):
@@ -110,6 +119,12 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
         :func:`synthkit.nn.networks.row_standardization`), which :meth:`_standardization` reads.
     ``default_steps``
         Gradient steps used when no budget is given.
+    ``training_defaults``
+        The family's defaults of the parameters above where they differ from
+        ``TRAINING_DEFAULTS`` (e.g. ``{"learning_rate": 2e-3}``). The explicit ``__init__``
+        signature, which ``get_params``, ``clone``, IDEs and ``help()`` read, must agree
+        (``synthkit.testing.check_training_defaults``); the class docstring gets a closing
+        line that lists them.
     """
 
     likelihood: ClassVar[str | None] = None
@@ -119,6 +134,12 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
     #: ``inference_values / n_features_in_`` (wide rows such as images through a conv network)
     inference_batch_size: ClassVar[int] = 4096
     inference_values: ClassVar[int] = 2**20
+    training_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__doc__") and cls.training_defaults:
+            cls.__doc__ = _with_training_defaults(cls.__doc__, cls.training_defaults)
 
     @property
     def _inference_rows(self) -> int:

@@ -28,6 +28,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -53,7 +54,8 @@ class LatentAutoencoder(Generator):
         norm_num_groups: group-norm groups.
         kl_weight: weight of the KL term against the L1 reconstruction error (both per value).
         max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
-            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``) (default: 1,500 steps, batch 16).
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``; default 1,500 steps; this family's
+            own defaults close this docstring).
 
     Attributes:
         latent_shape_: ``[latent_channels, *spatial / 2 ** (len(channels) - 1)]``.
@@ -70,6 +72,7 @@ class LatentAutoencoder(Generator):
 
     standardize = False
     default_steps = 1500
+    training_defaults: ClassVar[dict] = {"batch_size": 16}
 
     def __init__(self, *, image_shape=None, channels=(16, 32, 32), latent_channels=3, num_res_blocks=1,
                  norm_num_groups=8, kl_weight=1e-6, max_epochs=None, max_time=None, batch_size=16,

@@ -22,6 +22,7 @@ References:
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -92,7 +93,8 @@ class EBM(Generator):
             that leave that box are reflected back into it (image EBMs likewise keep pixels
             in [0, 1]), so samples stay inside the observed range of each column.
         max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
-            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``).
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``; this family's own
+            defaults close this docstring).
 
     Example:
         >>> import numpy as np
@@ -106,6 +108,7 @@ class EBM(Generator):
 
     likelihood = "unnormalized"
     default_steps = 3000
+    training_defaults: ClassVar[dict] = {"learning_rate": 3e-3}
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ References:
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -99,7 +100,7 @@ class GAN(Generator):
         n_calibration_steps: critic steps against the final generator before rejection sampling.
         max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
             parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``); ``batch_size`` rows per critic step,
-            ``max_epochs`` counts critic passes; here ``ema_decay`` defaults to 0.99.
+            ``max_epochs`` counts critic passes (this family's own defaults close this docstring).
 
     Example:
         >>> import numpy as np
@@ -114,6 +115,7 @@ class GAN(Generator):
 
     likelihood = None
     default_steps = 6000
+    training_defaults: ClassVar[dict] = {"ema_decay": 0.99}
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from collections.abc import Callable, Iterator
 
@@ -42,6 +43,29 @@ def check_common_parameters(est) -> None:
 
     missing = sorted(set(TRAINING_DEFAULTS) - set(est.get_params(deep=False)))
     assert not missing, f"{type(est).__name__} lacks the shared parameters {missing}"
+
+
+def check_training_defaults(est) -> None:
+    """The shared training parameters are keyword-only in ``__init__``, with the defaults
+    ``TRAINING_DEFAULTS | training_defaults``. A family declares its deviations once, in its
+    ``training_defaults`` class attribute; its explicit signature (what ``get_params``, ``clone``,
+    IDEs and ``help()`` read) must agree, and a declared deviation must deviate."""
+    from synthkit.base import TRAINING_DEFAULTS
+
+    cls = type(est)
+    deviations = cls.training_defaults
+    unknown = sorted(set(deviations) - set(TRAINING_DEFAULTS))
+    assert not unknown, f"{cls.__name__}.training_defaults names {unknown}, not shared training parameters"
+    repeated = sorted(k for k, v in deviations.items() if _same_default(v, TRAINING_DEFAULTS[k]))
+    assert not repeated, f"{cls.__name__}.training_defaults repeats the shared defaults of {repeated}"
+    params = inspect.signature(cls.__init__).parameters
+    for name, expected in (TRAINING_DEFAULTS | deviations).items():
+        p = params.get(name)
+        assert p is not None, f"{cls.__name__}.__init__ lacks the shared parameter {name}"
+        assert p.kind is p.KEYWORD_ONLY, f"{cls.__name__}.__init__ takes {name} positionally (make it keyword-only)"
+        assert _same_default(p.default, expected), (
+            f"{cls.__name__}.__init__ has {name}={p.default!r}, but TRAINING_DEFAULTS | training_defaults says "
+            f"{expected!r}: declare the deviation in {cls.__name__}.training_defaults or fix the signature")
 
 
 def check_clone_roundtrip(est) -> None:
@@ -120,6 +144,38 @@ def check_seeded_reproducibility(est) -> None:
         np.testing.assert_allclose(a.score_samples(X[:10]), b.score_samples(X[:10]), rtol=1e-5, atol=1e-6)
 
 
+def check_refit_idempotent(est) -> None:
+    """Fitting again with the same ``random_state`` gives the samples and scores of the first
+    fit: nothing the first fit (or sampling after it) left behind, such as buffers, chains or
+    fitted shapes, leaks into the second (scikit-learn's ``check_fit_idempotent``)."""
+    est = _tiny(est)
+    X, _ = _data(est, np.random.default_rng(0))
+    est.fit(X)
+    first = est.sample(20)
+    scores = est.score_samples(X[:10]) if est.likelihood is not None else None
+    est.fit(X)
+    np.testing.assert_allclose(est.sample(20), first, rtol=1e-5, atol=1e-6,
+                               err_msg="a second fit with the same random_state gave other samples")
+    if scores is not None:
+        np.testing.assert_allclose(est.score_samples(X[:10]), scores, rtol=1e-5, atol=1e-6,
+                                   err_msg="a second fit with the same random_state gave other scores")
+
+
+def check_X_not_mutated(est) -> None:
+    """``fit`` and ``score_samples`` leave the caller's ``X`` and ``y`` unchanged."""
+    est = _tiny(est)
+    X, y = _data(est, np.random.default_rng(0))
+    X0, y0 = np.array(X, copy=True), np.array(y, copy=True)
+    est.fit(X, y)
+    np.testing.assert_array_equal(X, X0, err_msg="fit(X, y) changed the caller's X")
+    np.testing.assert_array_equal(y, y0, err_msg="fit(X, y) changed the caller's y")
+    if est.likelihood is not None:
+        est.score_samples(X, y)
+        est.score_samples(X)
+        np.testing.assert_array_equal(X, X0, err_msg="score_samples changed the caller's X")
+        np.testing.assert_array_equal(y, y0, err_msg="score_samples(X, y) changed the caller's y")
+
+
 def check_save_load(est) -> None:
     """``save`` then ``synthkit.load`` gives an equal model: identical samples and scores."""
     from synthkit.persistence import load
@@ -176,12 +232,15 @@ def check_score_samples(est) -> None:
 
 GENERATOR_CHECKS: tuple[Callable, ...] = (
     check_common_parameters,
+    check_training_defaults,
     check_clone_roundtrip,
     check_fit_returns_self_and_keeps_params,
     check_sample_shape,
     check_conditional,
     check_continuous_conditions,
     check_seeded_reproducibility,
+    check_refit_idempotent,
+    check_X_not_mutated,
     check_save_load,
     check_bad_input,
     check_score_samples,
@@ -213,6 +272,11 @@ def _with(X: np.ndarray, value: float) -> np.ndarray:
     X = np.array(X, dtype=float)
     X[0, 0] = value
     return X
+
+
+def _same_default(a, b) -> bool:
+    """Equal and of one type (``1`` is not the default ``True``, nor ``60`` the default ``60.0``)."""
+    return type(a) is type(b) and bool(a == b)
 
 
 def _same(a, b) -> bool:

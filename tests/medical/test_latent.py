@@ -124,3 +124,12 @@ def test_cli_fit_takes_latent_and_autoencoder_params(shapes2d, tmp_path):
                                                                  "autoencoder_params": TINY_AE})
     assert synth.latent_ and synth.autoencoder_.channels == [8, 8, 8]
     assert "verbose" not in synth.backbone_params and "latent" not in synth.backbone_params
+
+
+def test_the_autoencoder_declares_its_training_defaults():
+    from synthkit.testing import check_common_parameters, check_training_defaults
+
+    assert LatentAutoencoder.training_defaults == {"batch_size": 16}
+    check_common_parameters(LatentAutoencoder())
+    check_training_defaults(LatentAutoencoder())
+    assert "``batch_size=16``" in LatentAutoencoder.__doc__

@@ -14,6 +14,7 @@ References:
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -98,8 +99,8 @@ class DDPM(VariationalBound, Generator):
             noise (:mod:`synthkit.backbones.diffusion.noise`, e.g. AnoDDPM's ``"simplex"``
             for images); the likelihood bound keeps Gaussian noise.
         max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
-            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``); here ``learning_rate`` defaults to
-            2e-3 and ``ema_decay`` to 0.995.
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``; this family's own defaults
+            close this docstring).
 
     Example:
         >>> import numpy as np
@@ -114,6 +115,7 @@ class DDPM(VariationalBound, Generator):
 
     likelihood = "lower_bound"
     default_steps = 5000
+    training_defaults: ClassVar[dict] = {"learning_rate": 2e-3, "ema_decay": 0.995}
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ See :mod:`synthkit.backbones.rbm` for the references.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -117,7 +118,8 @@ class RBM(RBMVisibles, Generator):
             (``k``, ``persistent``, ``n_chains``, ``reinit_prob``, ``n_gibbs_steps``,
             ``sampling_init``) then play no part.
         max_epochs, max_time, batch_size, learning_rate, ..., verbose: the training
-            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``).
+            parameters of :class:`synthkit.Generator` (``TRAINING_DEFAULTS``; this family's own
+            defaults close this docstring).
 
     Example:
         >>> import numpy as np
@@ -130,6 +132,7 @@ class RBM(RBMVisibles, Generator):
     """
 
     default_steps = 5000
+    training_defaults: ClassVar[dict] = {"learning_rate": 1e-2}
 
     def __init__(
         self,

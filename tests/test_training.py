@@ -152,3 +152,10 @@ def test_the_validation_split_is_capped_for_large_tables(monkeypatch):
     train, val = loop_mod.TrainingLoop(est)._split(1000, gen)
     assert len(val) == 50 and len(train) == 950  # not 100: the rest train
     assert len(loop_mod.TrainingLoop(est)._split(300, gen)[1]) == 30  # below the cap: the fraction
+
+
+def test_a_resumed_fit_whose_time_is_spent_takes_no_step(moons, tmp_path):
+    first = small(max_time=0.5, checkpoint_dir=str(tmp_path)).fit(moons)
+    again = small(max_time=0.5, checkpoint_dir=str(tmp_path)).fit(moons, resume=True)
+    assert first.n_steps_ > 0
+    assert again.n_steps_ == first.n_steps_ and again.n_epochs_ == first.n_epochs_

@@ -191,7 +191,8 @@ class TrainingLoop:
                            desc=type(est).__name__ + self.label)
         try:
             with self.session(optimizers, state, self._progress) as step:
-                while not self.stop(state):
+                # a resumed fit whose budget was already spent takes no further step
+                while not self.stop(state) and not self._spent(start):
                     modules.train()
                     sums: dict[str, float] = {}
                     n_batches = 0
@@ -208,7 +209,7 @@ class TrainingLoop:
                             n_batches += 1
                             for k, v in logs.items():
                                 sums[k] = sums.get(k, 0.0) + float(v) * step.weight
-                        if self.max_time is not None and r.any(time.perf_counter() - start >= self.max_time):
+                        if self._spent(start):
                             out_of_time = True
                             break
                     sums, n_batches = r.mean_logs(sums, n_batches)
@@ -224,6 +225,10 @@ class TrainingLoop:
         self.finish(state)
 
     # ------------------------------------------------------------------ budget
+    def _spent(self, start: float) -> bool:
+        """Whether ``max_time`` is used up (on any rank, so that all stop at the same step)."""
+        return self.max_time is not None and self.ranks.any(time.perf_counter() - start >= self.max_time)
+
     def _max_epochs(self, steps_per_epoch: int) -> int | None:
         est = self.est
         if est.max_epochs is not None:

@@ -76,6 +76,12 @@ WORKER = textwrap.dedent('''
     torch.save(weights(dp), out + f".p{rank}.pt")
     results["dp"] = [dp.dp_epsilon_, dp.dp_steps_, dp.dp_sample_rate_, dp.dp_noise_multiplier_]
     results["dp_finite"] = bool(np.isfinite(dp.sample(50, random_state=0)).all())
+    # 7. different rows on each rank: refused on every rank (no rank left waiting)
+    try:
+        NormalizingFlow(**FLOW, max_epochs=1).fit(X + rank)
+        results["mismatch"] = None
+    except ValueError as err:
+        results["mismatch"] = str(err)
     with open(out + f".{rank}.json", "w") as f:
         json.dump(results, f)
     dist.destroy_process_group()
@@ -224,6 +230,31 @@ def test_in_step_noise_differs_per_rank_and_a_slow_rank_stops_with_the_others(tw
     n0, n1 = results[0]["noise"], results[1]["noise"]
     assert len(n0) == len(n1) == results[0]["timed_steps"] == results[1]["timed_steps"] > 0
     assert not set(n0) & set(n1)  # the critic of a GAN would see no duplicate fakes
+
+
+def test_ranks_given_different_rows_all_refuse(two_ranks):
+    _, results, _ = two_ranks
+    assert all("different training rows" in (r["mismatch"] or "") for r in results)
+
+
+def test_torchrun_streams_a_parquet_folder(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "t").mkdir()
+    for k in range(2):
+        a = rng.normal(size=300)
+        pd.DataFrame({"a": a, "b": a + rng.normal(0, 0.1, 300), "c": rng.choice(["x", "y"], 300)}).to_parquet(
+            tmp_path / "t" / f"part-{k}.parquet")
+    out = tmp_path / "model"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "synthkit.cli", "fit", "tabular", str(tmp_path / "t"), "--out", str(out),
+           "--max-epochs", "1", "--quiet", "--param", "hidden_dim=16"]  # unseeded: rank 0's seed for both
+    proc = subprocess.run(cmd, env={**_env(), "SYNTHKIT_DIST_TIMEOUT": "60"}, capture_output=True, text=True,
+                          timeout=TIMEOUT, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the ranks' streamed rows matched
+    assert proc.stdout.count("saved") == 1
+    assert list(synthkit.load(out).sample(10, random_state=0).columns) == ["a", "b", "c"]
 
 
 def test_one_process_ranks_change_nothing():

@@ -173,8 +173,11 @@ class TrainingLoop:
         history: list[dict] = []
         state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": math.inf, "bad_epochs": 0}
         self.best_weights = None
-        ckpt = Checkpointer(self.checkpoint_dir, est.checkpoint_interval, fingerprint=self.fingerprint(X, c),
-                            seed=seed, ranks=r)
+        fingerprint = self.fingerprint(X, c)
+        if r.any(r.broadcast_object(fingerprint) != fingerprint):  # every rank raises, none hangs
+            raise ValueError("the processes were given different training rows (their fingerprints differ from "
+                             "rank 0's); every process must fit the same data.")
+        ckpt = Checkpointer(self.checkpoint_dir, est.checkpoint_interval, fingerprint=fingerprint, seed=seed, ranks=r)
         if resume:
             restored = ckpt.restore(modules, optimizers, ema, gen)
             if restored is not None:

@@ -16,11 +16,15 @@ A table that does not fit in memory is read as a stream of record batches
 sample's categories, gaps and ranges with the exact ones, so a category seen in one row of
 twenty million is still a category of the model. :func:`encode_to_memmap` is the second pass:
 each batch is encoded and written as float32 rows into a memory-mapped file, so the encoded
-table lives on disk and only a batch is in memory at a time.
+table lives on disk and only a batch is in memory at a time. :func:`fit_stream`
+(:meth:`TabularSynthesizer.fit_stream`) puts the passes together and trains the backbone on
+the map, which ``Generator.fit`` keeps on disk (:mod:`synthkit.memmap`).
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,9 +224,6 @@ def encode_to_memmap(source, encoder, path, *, n_rows: int, batch_rows: int = BA
 def fit_stream(synth, source, *, resume: bool = False, scratch_dir=None, progress: bool = False):
     """:meth:`TabularSynthesizer.fit_stream`: scan, fit the encoder on the reservoir, encode
     every row to a scratch memory map and train the backbone on it."""
-    import tempfile
-    import time
-
     from synthkit.domains.tabular.synthesizer import check_rows
 
     start = time.perf_counter()

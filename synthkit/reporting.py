@@ -156,7 +156,7 @@ class Page:
         rows = [(k, format(v, spec) if isinstance(v, float) else str(v))
                 + ((meanings.get(k, ""),) if meanings is not None else ())
                 for k, v in scores.items() if not isinstance(v, Mapping)]
-        body = table(rows, classes=("", "num", "muted"), cls="scores")
+        body = table(rows, classes=("", "", "muted"), cls="scores")
         return self.section(title, body, f"<p>{note}</p>" if note else "")
 
     def html(self) -> str:

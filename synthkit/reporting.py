@@ -32,6 +32,9 @@ import numpy as np
 
 from synthkit.io import atomic_path
 
+#: the colours of real and synthetic data in every report's figures
+REAL_COLOR, SYNTH_COLOR = "#4C72B0", "#DD8452"
+
 
 class Markup(str):
     """A string that already is HTML: :func:`escape` leaves it as it is."""

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from synthkit.domains.molecules.metrics import property_values
-from synthkit.reporting import Page, figure, png_tag, report_path
+from synthkit.reporting import REAL_COLOR, SYNTH_COLOR, Page, figure, png_tag, report_path
 
 PROPERTY_LABELS = {"qed": "QED", "logp": "Crippen logP", "sa": "SA score", "weight": "Molecular weight (Da)"}
-REAL_COLOR, SYNTH_COLOR = "#4C72B0", "#DD8452"
 
 #: how the scores are computed, under their table
 NOTE = (

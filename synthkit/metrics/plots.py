@@ -8,11 +8,10 @@ import pandas as pd
 
 from synthkit.metrics.columns import as_labels, as_numbers
 from synthkit.metrics.fidelity import association_matrix
-from synthkit.reporting import figure
+from synthkit.reporting import REAL_COLOR, SYNTH_COLOR, figure
 
 #: categories per bar chart (most frequent in the real data; the rest are pooled)
 MAX_BARS = 12
-REAL_COLOR, SYNTH_COLOR = "#4C72B0", "#DD8452"
 
 
 def marginals_figure(shapes: list[dict], real, synthetic, kinds):

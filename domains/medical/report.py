@@ -81,4 +81,3 @@ def _histogram(stats: dict) -> str:
     ax.set_ylabel("share of pixels")
     ax.legend()
     return png_tag(fig, "intensity histograms")
-

@@ -10,25 +10,21 @@ Run:  python examples/small_images.py            # 2 minutes on 2 CPU cores
 """
 
 import argparse
-import os
-import tempfile
 
 import numpy as np
 from sklearn.datasets import load_digits
 
 import synthkit
+from synthkit.io import atomic_path
 from synthkit.metrics import c2st_auc
+from synthkit.reporting import figure
 
 
 def save_grid(rows: list[tuple[str, np.ndarray]], path: str) -> None:
     """One line of 8x8 images per (label, images) pair, written atomically as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     width = max(len(images) for _, images in rows)
-    fig, axes = plt.subplots(len(rows), width, figsize=(width * 0.6, len(rows) * 0.66))
+    fig = figure((width * 0.6, len(rows) * 0.66))
+    axes = fig.subplots(len(rows), width)
     for line, (label, images) in zip(axes, rows):
         for ax in line:
             ax.axis("off")
@@ -36,11 +32,8 @@ def save_grid(rows: list[tuple[str, np.ndarray]], path: str) -> None:
             ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=16)
         line[0].set_title(label, fontsize=7, loc="left")
     fig.tight_layout()
-    directory = os.path.dirname(os.path.abspath(path))
-    with tempfile.NamedTemporaryFile(dir=directory, suffix=".png", delete=False) as tmp:
-        fig.savefig(tmp.name, dpi=120)
-    plt.close(fig)
-    os.replace(tmp.name, path)
+    with atomic_path(path, suffix=".png") as tmp:  # savefig picks the format by the ending
+        fig.savefig(tmp, dpi=120)
 
 
 def levels(Z: np.ndarray) -> np.ndarray:

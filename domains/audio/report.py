@@ -3,22 +3,20 @@
 One self-contained file: a table of the scores, then per class a few real and synthetic
 clips, each as a log-spectrogram image (PNG, matplotlib) and a playable ``<audio>``
 element whose source is the WAV itself as a base64 data URI. Written beside its
-destination and renamed into place (atomic), with the scores as JSON beside it.
+destination and renamed into place (atomic), with the scores as JSON beside it; the page,
+figures and write are :mod:`synthkit.reporting`'s, as for every report.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.dsp import stft
-from synthkit.io import write_text
+from synthkit.reporting import Page, data_uri, figure, png_tag, report_path
 
 #: clips shown per class and kind (real / synthetic)
 PER_CLASS = 3
@@ -30,29 +28,22 @@ def wav_data_uri(clip: np.ndarray, sample_rate: int) -> str:
 
     buf = io.BytesIO()
     require_soundfile().write(buf, np.clip(clip, -1, 1), sample_rate, subtype="PCM_16", format="WAV")
-    return "data:audio/wav;base64," + base64.b64encode(buf.getvalue()).decode()
+    return data_uri(buf.getvalue(), "audio/wav")
 
 
-def spectrogram_uri(clip: np.ndarray, sample_rate: int) -> str:
-    """A ``data:image/png;base64,...`` URI of the clip's log-power spectrogram."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
+def spectrogram_tag(clip: np.ndarray, sample_rate: int) -> str:
+    """An ``<img>`` of the clip's log-power spectrogram (inline PNG)."""
     n_fft = 1 << max(6, int(round(np.log2(0.032 * sample_rate))))
     db = 10 * np.log10(np.abs(stft(clip[None].astype(np.float32), n_fft)[0]) ** 2 + 1e-10)
-    fig, ax = plt.subplots(figsize=(2.6, 1.6), dpi=80)
+    fig = figure((2.6, 1.6), dpi=80)
+    ax = fig.subplots()
     ax.imshow(db.T, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max(),
               extent=(0, len(clip) / sample_rate, 0, sample_rate / 2000))
     ax.set_xlabel("s", fontsize=7)
     ax.set_ylabel("kHz", fontsize=7)
     ax.tick_params(labelsize=6)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return png_tag(fig, "spectrogram", tight=False, dpi="figure")
 
 
 def _cells(clips: AudioClips, label) -> str:
@@ -60,7 +51,7 @@ def _cells(clips: AudioClips, label) -> str:
     idx = np.arange(len(x)) if label is None else np.flatnonzero(clips.labels.astype(str) == label)
     cells = []
     for i in idx[:PER_CLASS]:
-        cells.append(f'<div class="clip"><img src="{spectrogram_uri(x[i], clips.sample_rate)}" alt="spectrogram">'
+        cells.append(f'<div class="clip">{spectrogram_tag(x[i], clips.sample_rate)}'
                      f'<br><audio controls src="{wav_data_uri(x[i], clips.sample_rate)}"></audio></div>')
     return "".join(cells) or "<em>none</em>"
 
@@ -89,28 +80,17 @@ SCORE_HELP = {
 }
 
 
-def _fmt(v) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
-
-
 def write_report(results: dict, real: AudioClips, synthetic: AudioClips, path) -> Path:
     """Write the HTML report to ``path`` and the scores to ``path`` with ``.json``; atomically."""
-    path = Path(path)
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td><td>{html.escape(SCORE_HELP.get(k, ''))}</td></tr>"
-                   for k, v in results.items() if not isinstance(v, dict))
+    path = report_path(path)
     labels = [None] if synthetic.labels is None or real.labels is None else sorted(
         set(synthetic.labels.astype(str)) | set(real.labels.astype(str)))
-    sections = "".join(
-        f"<h2>{'all clips' if lab is None else 'class ' + html.escape(lab)}</h2>"
-        f"<h3>real</h3><div class='row'>{_cells(real, lab)}</div>"
-        f"<h3>synthetic</h3><div class='row'>{_cells(synthetic, lab)}</div>" for lab in labels)
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>synthkit audio report</title><style>"
-            "body{font-family:sans-serif;margin:2em}td{padding:2px 10px}.row{display:flex;flex-wrap:wrap}"
-            ".clip{margin:4px;text-align:center}audio{width:210px}</style></head><body>"
-            "<h1>Synthetic audio: evaluation</h1><p>Classifier and embedding trained on the real clips "
-            "(log-mel statistics, MLP); FID and NDB/K beside real-vs-real at equal n, IS, mIS and AM score "
-            "beside the real holdout's.</p>"
-            f"<table>{rows}</table>{sections}</body></html>")
-    write_text(path, page)
-    write_text(path.with_suffix(".json"), json.dumps(results, indent=2, default=float))
-    return path
+    page = Page("Synthetic audio: evaluation", css=".clip{margin:4px;text-align:center}audio{width:210px}")
+    page.headline(results, meanings=SCORE_HELP, note=(
+        "Classifier and embedding trained on the real clips (log-mel statistics, MLP); FID and NDB/K "
+        "beside real-vs-real at equal n, IS, mIS and AM score beside the real holdout's."))
+    for lab in labels:
+        page.section("all clips" if lab is None else f"class {lab}",
+                     f"<h3>real</h3><div class='row'>{_cells(real, lab)}</div>"
+                     f"<h3>synthetic</h3><div class='row'>{_cells(synthetic, lab)}</div>")
+    return page.write(path, scores=results)

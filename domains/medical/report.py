@@ -1,17 +1,17 @@
 """The HTML report of ``synthkit evaluate --domain medical``: the scores of
 :func:`~synthkit.domains.medical.quality.image_quality` with what each means and which
 encoder gave the features, image grids of real beside synthetic images (middle slices of
-volumes) and intensity histograms; written atomically, with a JSON of the scores beside it."""
+volumes) and intensity histograms; written atomically, with a JSON of the scores beside it
+(the page, figures and write are :mod:`synthkit.reporting`'s, as for every report)."""
 
 from __future__ import annotations
 
-import html
-import json
 from pathlib import Path
 
 import numpy as np
 
 from synthkit.domains.medical.metrics import middle_slices
+from synthkit.reporting import Page, escape, figure, png_tag, report_path
 
 #: images per grid
 GRID = 16
@@ -42,36 +42,23 @@ MEANINGS = {
 
 def write_image_report(results: dict, real: np.ndarray, synthetic: np.ndarray, path) -> Path:
     """Write ``path`` (HTML) and ``path.json`` (the scores); returns ``path``."""
-    from synthkit.io import write_text
-    from synthkit.metrics.evaluation import to_jsonable
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td>"
-                   f"<td class='m'>{html.escape(MEANINGS.get(k, ''))}</td></tr>"
-                   for k, v in results["summary"].items())
+    path = report_path(path)
     limits = tuple(np.percentile(middle_slices(real[:GRID]), [0.5, 99.5]))
     encoder = results.get("quality", {}).get("encoder", "")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>Synthetic medical images</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 12px}td.m{color:#555}"
-            ".pair{display:flex;gap:2em;flex-wrap:wrap}</style></head><body>"
-            "<h1>Synthetic medical images</h1>"
-            f"<h2>Scores</h2><table>{rows}</table>"
-            f"<p>Features: {html.escape(encoder)}. The real-vs-real FID splits the real set into two random "
-            "halves; the FID compares each half with as many synthetic images, so both are at the same n.</p>"
-            "<h2>Images (model grid, channel 0, middle slice of volumes)</h2><div class='pair'>"
-            f"<div><h3>Real</h3>{_grid(real, 'real images', limits)}</div>"
-            f"<div><h3>Synthetic</h3>{_grid(synthetic, 'synthetic images', limits)}</div></div>"
-            f"<h2>Intensities</h2>{_histogram(results['intensity'])}</body></html>")
-    write_text(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2))
-    write_text(path, page)
-    return path
+    page = Page("Synthetic medical images", css=".pair{display:flex;gap:2em;flex-wrap:wrap}")
+    page.headline(results["summary"], meanings=MEANINGS, spec=".3f", note=(
+        f"Features: {escape(encoder)}. The real-vs-real FID splits the real set into two random "
+        "halves; the FID compares each half with as many synthetic images, so both are at the same n."))
+    page.section("Images (model grid, channel 0, middle slice of volumes)",
+                 "<div class='pair'>"
+                 f"<div><h3>Real</h3>{_grid(real, 'real images', limits)}</div>"
+                 f"<div><h3>Synthetic</h3>{_grid(synthetic, 'synthetic images', limits)}</div></div>")
+    page.section("Intensities", _histogram(results["intensity"]))
+    return page.write(path, scores=results)
 
 
 def _grid(X: np.ndarray, alt: str, limits=None) -> str:
     """A grid of middle slices, grey levels from ``limits`` (the real set's, so both grids share a scale)."""
-    from synthkit.metrics.plots import figure, png_tag
-
     views = middle_slices(X[:GRID])
     cols = min(8, len(views))
     nrows = max(1, -(-len(views) // cols))
@@ -85,8 +72,6 @@ def _grid(X: np.ndarray, alt: str, limits=None) -> str:
 
 
 def _histogram(stats: dict) -> str:
-    from synthkit.metrics.plots import figure, png_tag
-
     fig = figure((5, 3))
     ax = fig.add_subplot(1, 1, 1)
     edges = np.asarray(stats["edges"])
@@ -96,7 +81,3 @@ def _histogram(stats: dict) -> str:
     ax.set_ylabel("share of pixels")
     ax.legend()
     return png_tag(fig, "intensity histograms")
-
-
-def _fmt(v) -> str:
-    return html.escape(f"{v:.3f}" if isinstance(v, float) else str(v))

@@ -1,25 +1,27 @@
 """A one-file HTML report of molecule metrics: a table of scores and property histograms.
 
-Plots are matplotlib figures (Agg backend) embedded as base64 PNG, so the page opens in
-any browser without other files; the JSON of the scores is written beside it. Both are
-written to a temporary file first and renamed into place.
+The page, its inline PNG figure and the atomic write of the page with the JSON of the
+scores beside it are :mod:`synthkit.reporting`'s, as for every report.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import json
 from pathlib import Path
 
 import numpy as np
 
 from synthkit.domains.molecules.metrics import property_values
-from synthkit.io import write_text
+from synthkit.reporting import REAL_COLOR, SYNTH_COLOR, Page, figure, png_tag, report_path
 
 PROPERTY_LABELS = {"qed": "QED", "logp": "Crippen logP", "sa": "SA score", "weight": "Molecular weight (Da)"}
-REAL_COLOR, SYNTH_COLOR = "#4C72B0", "#DD8452"
+
+#: how the scores are computed, under their table
+NOTE = (
+    "Validity, uniqueness and novelty follow MOSES; internal diversity is 1 − mean pairwise Tanimoto\n"
+    "(Morgan radius 2, 2048 bits); nearest-neighbour, fragment and scaffold similarity compare with the\n"
+    "reference set; Wasserstein distances are in each property's own units. The FCD, when present, is\n"
+    "computed at equal sample sizes and shown beside a real-vs-real baseline of the same size."
+)
 
 
 def write_report(results: dict, synthetic, reference, path, *, title: str = "Generated molecules") -> Path:
@@ -29,47 +31,19 @@ def write_report(results: dict, synthetic, reference, path, *, title: str = "Gen
         results: numbers from :func:`synthkit.domains.molecules.metrics.evaluate`.
         synthetic, reference: SMILES lists whose property distributions are plotted.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = "\n".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td></tr>" for k, v in results.items()
-    )
-    figures = _histograms(synthetic, reference)
-    page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}table{{border-collapse:collapse}}
-td{{border:1px solid #ccc;padding:3px 10px}}img{{max-width:100%}}</style></head>
-<body><h1>{html.escape(title)}</h1>
-<h2>Scores</h2><table>{rows}</table>
-<p>Validity, uniqueness and novelty follow MOSES; internal diversity is 1 − mean pairwise Tanimoto
-(Morgan radius 2, 2048 bits); nearest-neighbour, fragment and scaffold similarity compare with the
-reference set; Wasserstein distances are in each property's own units. The FCD, when present, is
-computed at equal sample sizes and shown beside a real-vs-real baseline of the same size.</p>
-<h2>Property distributions</h2>
-<img src="data:image/png;base64,{figures}" alt="property histograms">
-</body></html>
-"""
-    write_text(path, page)
-    write_text(path.with_suffix(".json"), json.dumps(results, indent=2, default=str))
-    return path
+    path = report_path(path)
+    page = Page(title).headline(results, note=NOTE)
+    page.section("Property distributions", png_tag(_histograms(synthetic, reference), "property histograms",
+                                                   tight=False))
+    return page.write(path, scores=results)
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return html.escape(str(v))
-
-
-def _histograms(synthetic, reference) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _histograms(synthetic, reference):
     names = list(PROPERTY_LABELS)
     gen = property_values(list(synthetic), names)
     ref = property_values(list(reference), names) if reference is not None else None
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2))
+    fig = figure((4 * len(names), 3.2))
+    axes = fig.subplots(1, len(names))
     for ax, name in zip(axes, names):
         both = np.concatenate([gen[name], ref[name] if ref is not None else []])
         bins = np.histogram_bin_edges(both, bins=40) if len(both) else 10
@@ -80,7 +54,4 @@ def _histograms(synthetic, reference) -> str:
         ax.set_title(PROPERTY_LABELS[name])
         ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return fig

@@ -6,11 +6,9 @@ dictionary; :func:`synthkit.metrics.report.write_report` turns it into an HTML p
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from synthkit.metrics.columns import check_pair, infer_kinds
@@ -20,6 +18,7 @@ from synthkit.metrics.fidelity import column_shapes, pair_trends, summarize
 from synthkit.metrics.membership import membership_inference
 from synthkit.metrics.precision_recall import precision_recall
 from synthkit.metrics.utility import tstr
+from synthkit.reporting import to_jsonable
 
 SECTIONS = ("fidelity", "detection", "precision_recall", "utility", "privacy")
 
@@ -63,6 +62,7 @@ def evaluate(
             ``holdout``, an unknown ``target`` or section, or only identifier columns.
 
     Example:
+        >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> draw = lambda n: pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(list("abc"), n)})
         >>> out = evaluate(draw(200), draw(200), holdout=draw(200), target="c",
@@ -180,20 +180,3 @@ HEADLINES = {
     "mia_auc": ("Membership-inference AUC", "0.5", "strongest attack telling training rows from holdout rows"),
     "dp_epsilon": ("DP ε spent", "small", "differential-privacy budget of the generator's training"),
 }
-
-
-def to_jsonable(obj):
-    """Plain Python types only: numpy scalars and arrays converted, NaN and inf as ``None``."""
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer, int)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(obj) else None
-    return obj

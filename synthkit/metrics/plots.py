@@ -1,20 +1,17 @@
-"""Figures of the synthetic-data report (matplotlib, Agg canvas, no pyplot state)."""
+"""Figures of the synthetic-data report (matplotlib, Agg canvas, no pyplot state: each is made by
+:func:`synthkit.reporting.figure` and inlined by :func:`synthkit.reporting.png_tag`)."""
 
 from __future__ import annotations
-
-import base64
-import html
-import io
 
 import numpy as np
 import pandas as pd
 
 from synthkit.metrics.columns import as_labels, as_numbers
 from synthkit.metrics.fidelity import association_matrix
+from synthkit.reporting import REAL_COLOR, SYNTH_COLOR, figure
 
 #: categories per bar chart (most frequent in the real data; the rest are pooled)
 MAX_BARS = 12
-REAL_COLOR, SYNTH_COLOR = "#4C72B0", "#DD8452"
 
 
 def marginals_figure(shapes: list[dict], real, synthetic, kinds):
@@ -163,24 +160,6 @@ def dcr_figure(d: dict):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
     return fig
-
-
-def figure(figsize):
-    """A matplotlib figure drawn by the Agg canvas, outside pyplot (no global state, no display)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def png_tag(fig, alt: str, *, tight: bool = True) -> str:
-    """An ``<img>`` tag holding the figure as an inline base64 PNG."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight" if tight else None, pad_inches=0.1)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'/>"
 
 
 def alpha_beta_figure(pr: dict):

@@ -5,23 +5,23 @@ headline scores, per-column marginals of real against synthetic data (worst colu
 first), association heat maps and their difference, utility and privacy sections, and
 notes on how each number is computed. Plots are matplotlib figures (Agg backend, no
 display needed) embedded as base64 PNG. The JSON of the results is written beside it.
-Both files are written atomically (:func:`synthkit.io.write_text`).
+The page skeleton, figures, tables and the atomic write of both files are
+:mod:`synthkit.reporting`'s, shared with the domains' reports.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import html
-import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from synthkit.io import write_text
 from synthkit.metrics import plots
-from synthkit.metrics.evaluation import HEADLINES, to_jsonable
+from synthkit.metrics.evaluation import HEADLINES
+from synthkit.reporting import Markup, Page, png_tag, report_path, table
+from synthkit.reporting import escape as _e
 
 #: marginal plots shown (worst column shapes first)
 MAX_MARGINALS = 24
@@ -51,56 +51,50 @@ def write_report(results: dict, real: pd.DataFrame, synthetic: pd.DataFrame, pat
         >>> out.with_suffix(".json").exists(), out.read_text().startswith("<!DOCTYPE html>")
         (True, True)
     """
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        raise ValueError(f"{path} would collide with the JSON written beside the report; use a .html path.")
+    path = report_path(path)
     if "summary" not in results or "data" not in results:
         raise ValueError("results must be the dictionary returned by synthkit.metrics.evaluate.")
-    page = _render(results, real, synthetic, title or "Synthetic data report")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path.with_suffix(".json"), json.dumps(to_jsonable(results), indent=2, allow_nan=False))
-    write_text(path, page)
-    return path
+    return _render(results, real, synthetic, title or "Synthetic data report").write(path, scores=results)
 
 
 # ---------------------------------------------------------------------------- page
-def _render(results: dict, real: pd.DataFrame, synthetic: pd.DataFrame, title: str) -> str:
+def _render(results: dict, real: pd.DataFrame, synthetic: pd.DataFrame, title: str) -> Page:
     kinds = results["data"]["columns"]
     kinds = {c: kinds.get(str(c), "id") for c in real.columns}
-    parts = [_header(results, title), _summary_table(results)]
+    page = Page(title, meta=_meta(results))
+    page.section("Summary", _summary_table(results))
     fidelity = results.get("fidelity")
     if fidelity:
-        parts.append(_fidelity_section(fidelity, real, synthetic, kinds))
+        _fidelity_sections(page, fidelity, real, synthetic, kinds)
     if "detection" in results:
         d = results["detection"]
-        parts.append(
-            "<section><h2>Detection</h2>"
+        page.section(
+            "Detection",
             f"<p>A gradient-boosted classifier ({_e(d.get('classifier'))}, {d.get('cv')}-fold cross-validation) "
             f"tried to tell real rows from synthetic ones. Its held-out ROC AUC is <b>{_fmt(d.get('auc'))}</b> "
             "(0.5: cannot tell them apart; 1.0: recognizes every synthetic row). "
             "Identical rows are kept in one fold, so copies of real rows count as undetectable here; "
-            "the privacy section is what flags them.</p></section>"
+            "the privacy section is what flags them.</p>",
         )
     if results.get("precision_recall"):
-        parts.append(_precision_recall_section(results["precision_recall"]))
+        page.section("Sample-level fidelity and diversity", _precision_recall(results["precision_recall"]))
     if results.get("utility"):
-        parts.append(_utility_section(results["utility"]))
+        page.section("Utility", _utility(results["utility"]))
     if results.get("privacy"):
-        parts.append(_privacy_section(results["privacy"]))
-    parts.append(_footer(results))
-    return _PAGE.format(title=_e(title), css=_CSS, body="\n".join(parts))
+        page.section("Privacy", _privacy(results["privacy"]))
+    return page.add(_footer(results))
 
 
-def _header(results: dict, title: str) -> str:
+def _meta(results: dict) -> Markup:
     d = results["data"]
     counts = Counter(d["columns"].values())
     kinds = ", ".join(f"{n} {k}" for k, n in counts.items())
     holdout = f" · holdout {d['n_holdout']:,} rows" if d.get("n_holdout") else ""
     target = f" · target <code>{_e(d['target'])}</code>" if d.get("target") else ""
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    return (
-        f"<header><h1>{_e(title)}</h1><p class='meta'>real {d['n_real']:,} rows · synthetic "
-        f"{d['n_synthetic']:,} rows{holdout} · {len(d['columns'])} columns ({kinds}){target} · {when}</p></header>"
+    return Markup(
+        f"real {d['n_real']:,} rows · synthetic {d['n_synthetic']:,} rows{holdout} · "
+        f"{len(d['columns'])} columns ({_e(kinds)}){target} · {when}"
     )
 
 
@@ -111,18 +105,13 @@ def _summary_table(results: dict) -> str:
         if key not in s:
             continue
         verdict = _verdict(key, s)
-        badge = f"<span class='badge {verdict}'>{verdict}</span>" if verdict else ""
-        rows.append(
-            f"<tr><td>{_e(label)}</td><td class='num'>{_fmt(s[key])}</td><td class='num'>{_e(ideal)}</td>"
-            f"<td>{badge}</td><td class='muted'>{_e(meaning)}</td></tr>"
-        )
+        badge = Markup(f"<span class='badge {verdict}'>{verdict}</span>") if verdict else ""
+        rows.append((label, _fmt(s[key]), ideal, badge, meaning))
     skipped = results.get("skipped") or {}
     note = "".join(f"<li><b>{_e(k)}</b> skipped: {_e(v)}</li>" for k, v in skipped.items())
-    return (
-        "<section><h2>Summary</h2><table class='summary'><thead><tr><th>Score</th><th>Value</th>"
-        "<th>Ideal</th><th></th><th>What it measures</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table>" + (f"<ul class='muted'>{note}</ul>" if note else "") + "</section>"
-    )
+    header = ("Score", "Value", "Ideal", "", "What it measures")
+    return (table(rows, header, classes=("", "num", "num", "", "muted"), cls="summary")
+            + (f"<ul class='muted'>{note}</ul>" if note else ""))
 
 
 def _verdict(key: str, s: dict) -> str:
@@ -156,9 +145,9 @@ def _verdict(key: str, s: dict) -> str:
 
 
 # ---------------------------------------------------------------------------- fidelity
-def _fidelity_section(fidelity: dict, real, synthetic, kinds) -> str:
+def _fidelity_sections(page: Page, fidelity: dict, real, synthetic, kinds) -> None:
     shapes = sorted(fidelity.get("column_shapes", []), key=lambda r: (r["score"] is None, r["score"] or 0))
-    out = ["<section><h2>Columns</h2>"]
+    out = []
     if shapes:
         shown = shapes[:MAX_MARGINALS]
         more = f" ({len(shapes) - len(shown)} better columns not drawn)" if len(shapes) > len(shown) else ""
@@ -167,22 +156,16 @@ def _fidelity_section(fidelity: dict, real, synthetic, kinds) -> str:
             "The score in each title is the KS complement for numbers and dates, the total-variation "
             "complement for categories (1 = identical).</p>"
         )
-        out.append(plots.png_tag(plots.marginals_figure(shown, real, synthetic, kinds), "marginal distributions", tight=False))
-        rows = "".join(
-            f"<tr><td>{_e(r['column'])}</td><td>{_e(r['kind'])}</td><td>{_e(r['metric'])}</td>"
-            f"<td class='num'>{_bar(r['score'])}</td><td class='num'>{_pct(r['missing_real'])}</td>"
-            f"<td class='num'>{_pct(r['missing_synthetic'])}</td></tr>"
-            for r in shapes
-        )
-        out.append(
-            "<details><summary>All column scores</summary><table><thead><tr><th>Column</th><th>Kind</th>"
-            "<th>Metric</th><th>Score</th><th>Missing (real)</th><th>Missing (synthetic)</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></details>"
-        )
-    out.append("</section>")
+        out.append(png_tag(plots.marginals_figure(shown, real, synthetic, kinds), "marginal distributions", tight=False))
+        rows = [(r["column"], r["kind"], r["metric"], _bar(r["score"]), _pct(r["missing_real"]),
+                 _pct(r["missing_synthetic"])) for r in shapes]
+        header = ("Column", "Kind", "Metric", "Score", "Missing (real)", "Missing (synthetic)")
+        out.append("<details><summary>All column scores</summary>"
+                   + table(rows, header, classes=("", "", "", "num", "num", "num")) + "</details>")
+    page.section("Columns", *out)
     trends = fidelity.get("pair_trends", [])
     if trends:
-        out.append("<section><h2>Relations between columns</h2>")
+        out = []
         cols = _heatmap_columns(trends, kinds)
         if len(cols) >= 2:
             sub = {c: kinds[c] for c in kinds if str(c) in cols}
@@ -195,19 +178,13 @@ def _fidelity_section(fidelity: dict, real, synthetic, kinds) -> str:
                 + "</p>"
             )
             for fig in plots.association_figures(real, synthetic, sub):
-                out.append(plots.png_tag(fig, "association heat maps"))
+                out.append(png_tag(fig, "association heat maps"))
         worst = sorted(trends, key=lambda r: r["score"])[:10]
-        rows = "".join(
-            f"<tr><td>{_e(' × '.join(r['columns']))}</td><td>{_e(r['metric'])}</td><td class='num'>{_bar(r['score'])}</td>"
-            f"<td class='num'>{_fmt(r['real'])}</td><td class='num'>{_fmt(r['synthetic'])}</td></tr>"
-            for r in worst
-        )
-        out.append(
-            "<h3>Worst pairs</h3><table><thead><tr><th>Pair</th><th>Metric</th><th>Score</th>"
-            f"<th>Correlation (real)</th><th>Correlation (synthetic)</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
-        out.append("</section>")
-    return "".join(out)
+        rows = [(" × ".join(r["columns"]), r["metric"], _bar(r["score"]), _fmt(r["real"]), _fmt(r["synthetic"]))
+                for r in worst]
+        header = ("Pair", "Metric", "Score", "Correlation (real)", "Correlation (synthetic)")
+        out.append("<h3>Worst pairs</h3>" + table(rows, header, classes=("", "", "num", "num", "num")))
+        page.section("Relations between columns", *out)
 
 
 def _heatmap_columns(trends: list[dict], kinds) -> list[str]:
@@ -223,44 +200,36 @@ def _heatmap_columns(trends: list[dict], kinds) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- other sections
-def _precision_recall_section(pr: dict) -> str:
-    rows = "".join(
-        f"<tr><td>{_e(HEADLINES[k][0])}</td><td class='num'>{_fmt(pr.get(k))}</td><td class='muted'>{_e(HEADLINES[k][2])}</td></tr>"
-        for k in ("precision", "recall", "density", "coverage", "alpha_precision", "beta_recall", "authenticity")
-        if k in pr
-    )
+def _precision_recall(pr: dict) -> str:
+    rows = [(HEADLINES[k][0], _fmt(pr.get(k)), HEADLINES[k][2])
+            for k in ("precision", "recall", "density", "coverage", "alpha_precision", "beta_recall", "authenticity")
+            if k in pr]
     fig = plots.alpha_beta_figure(pr) if pr.get("alphas") else None
     return (
-        "<section><h2>Sample-level fidelity and diversity</h2>"
         f"<p>Computed on standardized one-hot rows with k = {pr.get('k')} nearest neighbours "
         "(Kynkäänniemi et al. 2019; Naeem et al. 2020; Alaa et al. 2022). Precision is about realism, "
         "recall and coverage about diversity (mode collapse lowers them).</p>"
-        f"<div class='row'><table><tbody>{rows}</tbody></table>"
-        + (plots.png_tag(fig, "alpha-precision and beta-recall curves") if fig is not None else "") + "</div></section>"
+        f"<div class='row'>{table(rows, classes=('', 'num', 'muted'))}"
+        + (png_tag(fig, "alpha-precision and beta-recall curves") if fig is not None else "") + "</div>"
     )
 
 
-def _utility_section(u: dict) -> str:
+def _utility(u: dict) -> str:
     metrics = [k for k in u["trtr"] if k != "note"]
     names = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "f1_macro": "F1 (macro)", "r2": "R²", "mae": "MAE"}
-    rows = "".join(
-        f"<tr><td>{names.get(k, k)}</td><td class='num'>{_fmt(u['trtr'][k])}</td>"
-        f"<td class='num'>{_fmt(u['tstr'][k])}</td><td class='num'>{_fmt(u['gap'].get(k))}</td></tr>"
-        for k in metrics
-    )
+    rows = [(names.get(k, k), _fmt(u["trtr"][k]), _fmt(u["tstr"][k]), _fmt(u["gap"].get(k))) for k in metrics]
     notes = " ".join(_e(u[s]["note"]) for s in ("trtr", "tstr") if "note" in u[s])
     return (
-        "<section><h2>Utility</h2>"
         f"<p>Predicting <code>{_e(u['target'])}</code> ({_e(u['task'])}) on the real holdout with "
         "histogram gradient boosting trained on the real table (TRTR) or on the synthetic table (TSTR). "
         "A small gap means models trained on synthetic data work on real data.</p>"
-        "<table><thead><tr><th>Metric</th><th>Train real</th><th>Train synthetic</th><th>Gap</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>" + (f"<p class='muted'>{notes}</p>" if notes else "") + "</section>"
+        + table(rows, ("Metric", "Train real", "Train synthetic", "Gap"), classes=("", "num", "num", "num"))
+        + (f"<p class='muted'>{notes}</p>" if notes else "")
     )
 
 
-def _privacy_section(p: dict) -> str:
-    out = ["<section><h2>Privacy</h2>"]
+def _privacy(p: dict) -> str:
+    out = []
     if "dp" in p:
         dp = p["dp"]
         out.append(
@@ -280,24 +249,20 @@ def _privacy_section(p: dict) -> str:
             f"to a training row than to any of {d['n_reference']:,} holdout rows (ideal 50%; much more means "
             "memorization).</p>"
         )
-        out.append(plots.png_tag(plots.dcr_figure(d), "distance to closest record"))
+        out.append(png_tag(plots.dcr_figure(d), "distance to closest record"))
     m = p.get("membership_inference")
     if m:
-        rows = "".join(
-            f"<tr><td>{_e(name)}</td><td class='num'>{_fmt(a['auc'])}</td><td class='num'>{_fmt(a['tpr_at_fpr_0.01'])}</td>"
-            f"<td class='num'>{a['n_members']:,}</td></tr>"
-            for name, a in m["attacks"].items()
-        )
+        rows = [(name, _fmt(a["auc"]), _fmt(a["tpr_at_fpr_0.01"]), f"{a['n_members']:,}")
+                for name, a in m["attacks"].items()]
         out.append(
             "<p><b>Membership inference</b>: an attacker who holds the synthetic table scores real rows; "
             "AUC 0.5 means training rows cannot be told from unseen rows. The true-positive rate at a 1% "
             "false-positive rate shows whether a few rows are exposed with confidence (ideal 0.01).</p>"
-            "<table><thead><tr><th>Attack</th><th>AUC</th><th>TPR at 1% FPR</th><th>Members</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            + table(rows, ("Attack", "AUC", "TPR at 1% FPR", "Members"), classes=("", "num", "num", "num"))
         )
     out.append(
         "<p class='muted'>These are empirical checks, not guarantees: only differential privacy bounds what "
-        "any attacker can learn.</p></section>"
+        "any attacker can learn.</p>"
     )
     return "".join(out)
 
@@ -313,10 +278,6 @@ def _footer(results: dict) -> str:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _e(text) -> str:
-    return html.escape("" if text is None else str(text))
-
-
 def _fmt(v, spec: str = ".3f") -> str:
     if v is None:
         return "–"
@@ -333,36 +294,7 @@ def _bar(score) -> str:
     if score is None:
         return "–"
     color = "#3a9a5b" if score >= 0.9 else "#d9a43a" if score >= 0.8 else "#c4483e"
-    return (
+    return Markup(
         f"<span class='bar'><span style='width:{100 * max(0.0, min(1.0, score)):.0f}%;background:{color}'></span></span>"
         f" {score:.3f}"
     )
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{css}</style></head>
-<body><main>{body}</main></body></html>
-"""
-
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;background:#f6f7f9;margin:0}
-main{max-width:1180px;margin:0 auto;padding:24px 32px 48px;background:#fff;box-shadow:0 0 8px rgba(0,0,0,.06)}
-h1{font-size:26px;margin:0 0 4px} h2{font-size:19px;margin:34px 0 10px;border-bottom:1px solid #e3e5e8;padding-bottom:4px}
-h3{font-size:15px;margin:20px 0 6px}
-p{line-height:1.45;max-width:900px} .meta,.muted{color:#666;font-size:13px}
-table{border-collapse:collapse;font-size:13.5px;margin:6px 0}
-th,td{padding:5px 10px;border-bottom:1px solid #eceef1;text-align:left;vertical-align:middle}
-th{background:#f2f4f6;font-weight:600} td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-table.summary td:first-child{font-weight:600}
-.badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:12px;font-weight:600;color:#fff}
-.badge.good{background:#3a9a5b}.badge.fair{background:#d9a43a}.badge.poor{background:#c4483e}
-.bar{display:inline-block;width:80px;height:8px;background:#eceef1;border-radius:4px;vertical-align:middle;overflow:hidden}
-.bar span{display:block;height:100%}
-img{max-width:100%;display:block;margin:8px 0}
-details{margin:8px 0} summary{cursor:pointer;color:#4C72B0;font-size:14px}
-.row{display:flex;gap:28px;align-items:flex-start;flex-wrap:wrap}
-.callout{background:#eef4fb;border-left:4px solid #4C72B0;padding:8px 12px}
-code{background:#f2f4f6;padding:1px 4px;border-radius:3px}
-footer{margin-top:36px;color:#777;font-size:12.5px}
-"""

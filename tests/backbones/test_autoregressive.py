@@ -156,3 +156,23 @@ def test_save_load_keeps_discrete_and_categorical_state(tmp_path):
     assert loaded.order_ == model.order_ and loaded.discrete_values_ == model.discrete_values_
     np.testing.assert_array_equal(loaded.sample(20, random_state=3), model.sample(20, random_state=3))
     np.testing.assert_allclose(loaded.score_samples(X[:20]), model.score_samples(X[:20]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("context_dim", [0, 3])
+def test_outputs_below_a_degree_equal_the_full_network(context_dim):
+    """Sampling runs each column on the sub-network of lower-degree hidden units only."""
+    torch.manual_seed(0)
+    d, width = 5, 6
+    in_deg = np.repeat(np.arange(1, d + 1), [1, 3, 1, 1, 2])
+    lo = 0 if context_dim else 1
+    net = MADENetwork(in_deg, lo + np.arange(40) % (d - lo), np.repeat(np.arange(1, d + 1), width), context_dim,
+                      n_blocks=2).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_(0, 0.3)
+    x, c = torch.randn(64, len(in_deg)), torch.randn(64, context_dim) if context_dim else None
+    with torch.no_grad():
+        full = net(x, c)
+        for degree in range(1, d + 1):
+            rows = slice((degree - 1) * width, degree * width)
+            torch.testing.assert_close(net.outputs_below(x, c, rows, degree), full[:, rows], rtol=1e-5, atol=1e-5)

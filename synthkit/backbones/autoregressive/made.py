@@ -352,8 +352,8 @@ class MADE(Generator):
         cats = set(self._cats)
         disc = {j: i for i, j in enumerate(self._disc)}
         x = torch.zeros(n, self.n_features_in_, device=self._device())
-        for j in self.order_:
-            out = net.head(net.hidden(self._inputs(x), c), c, self._slices[j])
+        for degree, j in enumerate(self.order_, start=1):  # column j's outputs have degree = its position
+            out = net.outputs_below(self._inputs(x), c, self._slices[j], degree)
             if j in cats:
                 x[:, j] = torch.multinomial(torch.softmax(out, 1), 1).squeeze(1).to(x.dtype)
                 continue

@@ -89,6 +89,7 @@ class MADENetwork(nn.Module):
         )
         self.act = make_activation(activation)
         self.out = MaskedLinear(d_out[:, None] > d_h[None, :], context_dim)
+        self.register_buffer("hidden_degrees", d_h, persistent=False)
 
     def hidden(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         h = self.inp(x, c)
@@ -106,3 +107,26 @@ class MADENetwork(nn.Module):
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.hidden(x, c), c)
+
+    def outputs_below(self, x: torch.Tensor, c: torch.Tensor | None, rows: slice, degree: int) -> torch.Tensor:
+        """Output units ``rows`` of degree ``degree`` computed on the hidden units that can
+        reach them, those of lower degree, only: equal to ``head(hidden(x, c), c, rows)``.
+
+        The masks let a hidden unit see only units of its own degree or lower, so the units
+        below ``degree`` are a closed sub-network. Sampling column by column needs the
+        outputs of one column at a time; restricting every layer to that sub-network does
+        (with uniformly spread degrees) about a third of the multiply-adds of the full
+        network over a whole row.
+        """
+        units = torch.nonzero(self.hidden_degrees < degree).squeeze(1)
+
+        def layer(lin: MaskedLinear, h, out_units, in_units=units):
+            w = (lin.weight * lin.mask)[out_units]
+            w = w if in_units is None else w[:, in_units]
+            out = F.linear(h, w, lin.bias[out_units])
+            return out if lin.context is None or c is None else out + F.linear(c, lin.context.weight[out_units])
+
+        h = layer(self.inp, x, units, None)
+        for block in self.blocks:
+            h = h + layer(block.linear2, block.dropout(block.act(layer(block.linear1, block.act(h), units))), units)
+        return layer(self.out, self.act(h), torch.arange(self.out.out_features, device=x.device)[rows])

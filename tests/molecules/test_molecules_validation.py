@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("rdkit")
 
-from synthkit.domains.molecules import MoleculeGenerator, optimize  # noqa: E402
-from synthkit.domains.molecules.objectives import Gaussian  # noqa: E402
+from synthkit.domains.molecules import MoleculeGenerator, optimize
+from synthkit.domains.molecules.objectives import Gaussian
 
 SMILES = ["CCO", "CCN", "c1ccccc1", "CC(=O)O"]
 

@@ -126,7 +126,7 @@ def optimize(
     prior.modules_.eval()
     agent.modules_.eval()  # no dropout: agent and prior likelihoods stay comparable
     device = agent._device()
-    tokenizer = generator.tokenizer_
+    codec = generator.codec_
     # the prior's own decoding rules (SMILES grammar), so the agent wastes no draws on strings
     # the prior would never return; the loss below regresses sequence likelihoods and needs
     # no on-policy samples
@@ -158,7 +158,7 @@ def optimize(
                 stats["steps"] += 1
                 tokens, _ = agent.sample_tokens(batch_size, c_batch, constraint=grammar)
                 rows = tokens.cpu().numpy()
-                smiles = canonicalize(tokenizer.decode_smiles(rows), largest_fragment=generator.largest_fragment)
+                smiles = canonicalize(codec.decode_smiles(rows), largest_fragment=generator.largest_fragment)
                 use = np.ones(batch_size, dtype=bool)
                 scores = np.zeros(batch_size)
                 new: dict[str, list[int]] = {}

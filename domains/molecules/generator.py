@@ -246,8 +246,6 @@ class MoleculeGenerator(Synthesizer):
             return GraphCodec(self.vocabulary_, self.max_atoms_)
         return make_tokenizer(self.representation, self.vocabulary_)
 
-    tokenizer_ = codec_
-
     @property
     def grammar_(self):
         """The :class:`SmilesGrammar` of the vocabulary when this model samples under one

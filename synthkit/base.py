@@ -41,7 +41,7 @@ from synthkit.memmap import standardize
 from synthkit.rows import RowContract, standardization  # noqa: F401  (standardization: re-exported)
 from synthkit.training.checkpoint import resolve_seed
 from synthkit.training.runtime import resolve_device, seeded
-from synthkit.validation import check_count, check_fraction
+from synthkit.validation import check_count, check_fraction, check_positive
 
 if TYPE_CHECKING:
     from synthkit.scoring import ScoreRule
@@ -346,8 +346,7 @@ class Generator(RowContract, ConditionEncoding, BaseEstimator):
     def _check_params(self) -> None:
         for name in ("max_epochs", "batch_size"):
             check_count(name, getattr(self, name), none_ok=True)
-        if self.max_time is not None and not self.max_time > 0:
-            raise ValueError(f"max_time must be positive seconds, got {self.max_time!r}.")
+        check_positive("max_time", self.max_time, none_ok=True, unit="seconds")
         check_fraction("validation_fraction", self.validation_fraction)
 
     def _train(self, X: torch.Tensor, c: torch.Tensor | None, **kwargs) -> None:

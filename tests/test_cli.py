@@ -64,7 +64,8 @@ def test_sample_is_reproducible_and_writes_npy(capsys, tmp_path):
     (["fit", "array", "moons", "--out", "m", "--backbone", "nope"], "unknown backbone"),
     (["fit", "array", "moons", "--out", "m", "--param", "bogus=1"], "backbone_params ['bogus'] are not parameters"),
     (["sample", "not-a-model", "-n", "5", "--out", "x.csv"], "not a synthkit model folder"),
-    (["sample", "m", "-n", "0", "--out", "x.csv"], "-n must be positive"),
+    (["sample", "m", "-n", "0", "--out", "x.csv"], "-n must be a positive integer, got 0."),
+    (["sample", "m", "-n", "5", "--batch-size", "0", "--out", "x.csv"], "--batch-size must be a positive integer, got 0."),
     (["datasets", "--export", "nope", "--out", "x.csv"], "unknown dataset"),
     (["frobnicate"], "invalid choice"),
 ])

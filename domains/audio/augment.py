@@ -33,6 +33,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from synthkit.domains.audio.classifier import LogMelCNNClassifier
 from synthkit.domains.audio.clips import AudioClips, fit_length
 from synthkit.domains.audio.perturb import default_perturbations
+from synthkit.validation import check_positive
 
 METHOD_NAMES = {"real": "real only", "specaugment": "SpecAugment", "perturbations": "SpecAugment + perturbations",
                 "synthetic": "SpecAugment + synthetic", "all": "SpecAugment + perturbations + synthetic"}
@@ -86,8 +87,7 @@ def evaluate_augmentation(train: AudioClips, test: AudioClips, synthesizer=None,
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must name at least one seed.")
-    if not float(synthetic_ratio) > 0:
-        raise ValueError(f"synthetic_ratio must be positive, got {synthetic_ratio!r}.")
+    check_positive("synthetic_ratio", synthetic_ratio)
     unseen = sorted(set(test.labels.astype(str)) - set(train.labels.astype(str)))
     if unseen:
         raise ValueError(f"test clips have classes the training clips lack: {unseen[:5]}.")

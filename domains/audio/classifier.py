@@ -37,6 +37,7 @@ from synthkit.domains.audio.dsp import frame_size
 from synthkit.domains.audio.perturb import perturb
 from synthkit.training import seeded
 from synthkit.training.progress import progress_bar
+from synthkit.validation import check_count, check_positive
 
 
 class LogMelCNN(nn.Module):
@@ -135,15 +136,11 @@ class LogMelCNNClassifier(ClassifierMixin, BaseEstimator):
         return x, y
 
     def _check_params(self):
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, (int, np.integer)) \
-                or self.sample_rate < 4000:
-            raise ValueError(f"sample_rate must be an integer of at least 4000 Hz, got {self.sample_rate!r}.")
-        for name in ("max_epochs", "batch_size", "n_masks"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if name != "batch_size" else 1):
-                raise ValueError(f"{name} must be a non-negative integer (batch_size positive), got {value!r}.")
-        if not float(self.learning_rate) > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
+        check_count("sample_rate", self.sample_rate, 4000, unit="Hz")
+        for name in ("max_epochs", "n_masks"):
+            check_count(name, getattr(self, name), 0)
+        check_count("batch_size", self.batch_size)
+        check_positive("learning_rate", self.learning_rate)
 
     # ------------------------------------------------------------------ fit / predict
     def fit(self, X, y=None):

@@ -25,6 +25,7 @@ from synthkit.domains.audio.deps import require_soundfile
 from synthkit.domains.audio.labels import resolve_labels
 from synthkit.domains.audio.resample import mix_to_mono, resample
 from synthkit.io import atomic_path
+from synthkit.validation import check_count
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -107,8 +108,7 @@ def load_audio(source, *, sample_rate: int | None = 16000, labels=None, mono: bo
     """
     files, root = list_audio_files(source, extensions=extensions, recursive=recursive)
     label_array = resolve_labels(labels, files, root)  # label errors before any decoding
-    if sample_rate is not None and int(sample_rate) <= 0:
-        raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}.")
+    check_count("sample_rate", sample_rate, none_ok=True, unit="Hz")
     clips, first = [], None
     for path in files:
         wave, rate = read_file(path)
@@ -172,8 +172,7 @@ def write_wav(clips, folder, sample_rate: int, names: Sequence[str] | None = Non
     and files already in ``folder`` are left untouched.
     """
     sf = require_soundfile()
-    if int(sample_rate) <= 0:
-        raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}.")
+    check_count("sample_rate", sample_rate, unit="Hz")
     if isinstance(clips, AudioClips):
         if clips.sample_rate != int(sample_rate):
             raise ValueError(f"the clips are at {clips.sample_rate} Hz, not sample_rate={sample_rate}; "

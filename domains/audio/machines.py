@@ -27,6 +27,7 @@ import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.dsp import normalize_rms
+from synthkit.validation import check_count, check_fraction, check_positive
 
 FAULTS = ("bearing", "unbalance", "speed", "leak")
 SNR_DB = (6.0, 0.0, -6.0)  # MIMII's mixing levels
@@ -106,9 +107,11 @@ def make_machine_sounds(n_samples: int = 100, *, n_machines: int = 4, fault_frac
     unknown = sorted(set(faults) - set(FAULTS))
     if unknown or not faults:
         raise ValueError(f"faults must be a non-empty subset of {FAULTS}, got {tuple(faults)}.")
-    if n_samples < 1 or n_machines < 1 or not 0 <= fault_fraction <= 1 or duration <= 0 or sample_rate < 4000:
-        raise ValueError("need n_samples >= 1, n_machines >= 1, 0 <= fault_fraction <= 1, duration > 0, "
-                         "sample_rate >= 4000 Hz.")
+    check_count("n_samples", n_samples)
+    check_count("n_machines", n_machines)
+    check_fraction("fault_fraction", fault_fraction, zero_ok=True, one_ok=True)
+    check_positive("duration", duration, unit="seconds")
+    check_count("sample_rate", sample_rate, 4000, unit="Hz")
     rng = np.random.default_rng(random_state)
     n, length, nyq = int(n_samples), int(round(duration * sample_rate)), sample_rate / 2
     mid = rng.permutation(np.arange(n) % n_machines)

@@ -29,6 +29,7 @@ import torch
 
 from synthkit.domains.audio.base import Representation
 from synthkit.domains.audio.deps import require_torchaudio
+from synthkit.validation import check_count, check_fraction
 
 NORMALIZATIONS = ("global", "per_band", None)
 
@@ -89,10 +90,11 @@ class LogMel(Representation):
     def _check_params(self):
         if self.normalize not in NORMALIZATIONS:
             raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {self.normalize!r}.")
-        if not (isinstance(self.n_fft, int) and self.n_fft >= 16 and 0 < self.hop <= self.n_fft):
-            raise ValueError(f"need an integer n_fft >= 16 and 0 < hop_length <= n_fft (got {self.n_fft}, {self.hop}).")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}.")
+        check_count("n_fft", self.n_fft, 16)
+        check_count("hop_length", self.hop_length, none_ok=True)
+        if self.hop > self.n_fft:
+            raise ValueError(f"hop_length must be at most n_fft={self.n_fft}, got {self.hop_length!r}.")
+        check_fraction("momentum", self.momentum, zero_ok=True)
         nyquist = self.sample_rate / 2
         if not 0 <= self.f_min < (self.f_max or nyquist) <= nyquist:
             raise ValueError(f"need 0 <= f_min < f_max <= {nyquist} Hz (Nyquist), got {self.f_min}, {self.f_max}.")

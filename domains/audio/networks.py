@@ -37,6 +37,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from synthkit.nn.networks import register_network
+from synthkit.validation import check_count, check_counts
 
 #: mel layouts: 2-D image with one channel, or 1-D signal with mel bands as channels
 MEL_LAYOUTS = ("1d", "2d")
@@ -98,10 +99,8 @@ class WaveNet(nn.Module):
     def __init__(self, vocab_size: int, condition_dim: int = 0, *, channels: int = 32, skip_channels: int | None = None,
                  dilations: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128), **_shapes):
         super().__init__()
-        dilations = [int(d) for d in dilations]
-        if not dilations or min(dilations) < 1 or int(channels) < 1:
-            raise ValueError(f"wavenet needs positive channels and dilations, got channels={channels!r}, "
-                             f"dilations={dilations!r}.")
+        check_count("wavenet channels", channels)
+        dilations = list(check_counts("wavenet dilations", dilations))
         skip = int(skip_channels or channels)
         self.receptive_field = 1 + sum(dilations)
         self.embedding = nn.Embedding(vocab_size + 1, int(channels))

@@ -39,6 +39,7 @@ from synthkit.domains.audio.clips import as_batch
 from synthkit.domains.audio.deps import require_torchaudio
 from synthkit.domains.audio.dsp import frame_size
 from synthkit.domains.audio.resample import resampler
+from synthkit.validation import check_count, check_fraction, check_non_negative, check_positive
 
 #: largest denominator of the rational rates of PitchShift and SpeedPerturb
 MAX_DENOMINATOR = 64
@@ -52,10 +53,8 @@ class Perturbation:
 
     def __call__(self, clips, sample_rate: int, random_state=None) -> np.ndarray:
         """A perturbed copy of ``clips`` (``(n, samples)``, float32, in [-1, 1])."""
-        if not 0.0 <= float(self.p) <= 1.0:
-            raise ValueError(f"{type(self).__name__}: p must be a probability in [0, 1], got {self.p!r}.")
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-            raise ValueError(f"{type(self).__name__}: sample_rate must be a positive integer (Hz), got {sample_rate!r}.")
+        check_fraction(f"{type(self).__name__}: p (a probability)", self.p, zero_ok=True, one_ok=True)
+        check_count(f"{type(self).__name__}: sample_rate", sample_rate, unit="Hz")
         self._check()
         x = as_batch(clips).copy()
         rng = np.random.default_rng(random_state)
@@ -83,8 +82,7 @@ class TimeShift(Perturbation):
         self.max_shift = max_shift
 
     def _check(self):
-        if not float(self.max_shift) >= 0:
-            raise ValueError(f"TimeShift: max_shift must be >= 0 seconds, got {self.max_shift!r}.")
+        check_non_negative("TimeShift: max_shift", self.max_shift, unit="seconds")
 
     def _apply(self, x, sample_rate, rng):
         limit = round(self.max_shift * sample_rate)
@@ -213,8 +211,7 @@ def pitch_shift(x: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray
 def default_perturbations(clip_seconds: float = 1.0) -> list[Perturbation]:
     """Each of the four at ``p = 0.5``: a shift of up to a tenth of the clip (±0.1 s of a
     1-second clip), 10-30 dB SNR, ±1-2 semitones, speed 0.9 / 1.1."""
-    if not float(clip_seconds) > 0:
-        raise ValueError(f"clip_seconds must be positive, got {clip_seconds!r}.")
+    check_positive("clip_seconds", clip_seconds)
     return [TimeShift(max_shift=0.1 * float(clip_seconds)), AddNoise(), PitchShift(), SpeedPerturb()]
 
 

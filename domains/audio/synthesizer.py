@@ -36,7 +36,7 @@ from synthkit.domains.audio.networks import mel_network
 from synthkit.domains.audio.representations import get_representation, representation_from_config
 from synthkit.domains.audio.vocoding import check_vocoder, fit_vocoder
 from synthkit.synthesizer import Synthesizer
-from synthkit.validation import check_count
+from synthkit.validation import check_count, check_positive
 
 #: representation names of this estimator -> registry names
 REPRESENTATIONS = {"mel": "log_mel", "mulaw": "mu_law"}
@@ -164,11 +164,8 @@ class AudioSynthesizer(Synthesizer):
     def _check_params(self):
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"representation must be one of {sorted(REPRESENTATIONS)}, got {self.representation!r}.")
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, (int, np.integer)) \
-                or self.sample_rate <= 0:
-            raise ValueError(f"sample_rate must be a positive integer (Hz), got {self.sample_rate!r}.")
-        if not isinstance(self.clip_seconds, (int, float)) or not self.clip_seconds > 0:
-            raise ValueError(f"clip_seconds must be a positive number, got {self.clip_seconds!r}.")
+        check_count("sample_rate", self.sample_rate, unit="Hz")
+        check_positive("clip_seconds", self.clip_seconds)
         if self.representation_params is not None and not isinstance(self.representation_params, dict):
             raise ValueError(f"representation_params must be a dict or None, got "
                              f"{type(self.representation_params).__name__}.")

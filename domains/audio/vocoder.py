@@ -34,7 +34,7 @@ from torch import nn
 from synthkit.training import seeded
 from synthkit.training.runtime import resolve_device
 from synthkit.training.progress import progress_bar
-from synthkit.validation import check_count
+from synthkit.validation import check_count, check_counts, check_positive
 
 
 def upsampling_factors(hop: int) -> list[int]:
@@ -163,9 +163,7 @@ class MelVocoder(BaseEstimator):
                              "get_config() dict.")
         for name in ("max_epochs", "refine_iter"):
             check_count(name, getattr(self, name), 0)
-        if self.max_time is not None and (isinstance(self.max_time, bool) or not isinstance(self.max_time, (int, float))
-                                          or not self.max_time > 0):
-            raise ValueError(f"max_time must be a positive number of seconds or None, got {self.max_time!r}.")
+        check_positive("max_time", self.max_time, none_ok=True, unit="seconds")
         return rep
 
     def fit(self, clips):
@@ -176,8 +174,7 @@ class MelVocoder(BaseEstimator):
         images = torch.from_numpy(rep.encode(x))
         wave = torch.from_numpy(x)
         sizes = self.stft_sizes or (rep.n_fft, rep.n_fft // 2, rep.n_fft // 4)
-        if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 16 for n in sizes):
-            raise ValueError(f"stft_sizes must be integers >= 16, got {sizes!r}.")
+        check_counts("stft_sizes", sizes, 16)
         self.resolutions_ = [(int(n), int(n) // 4, int(n)) for n in sizes]
         self.n_mels_, self.hop_ = int(images.shape[1]), int(rep.hop)
         rng = np.random.default_rng(self.random_state)

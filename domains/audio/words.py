@@ -23,6 +23,7 @@ import numpy as np
 
 from synthkit.domains.audio.clips import AudioClips
 from synthkit.domains.audio.dsp import frame_centres, frame_size, istft, smooth, stft
+from synthkit.validation import check_count, check_positive
 
 # name: (F1, F2, F3 Hz, voiced gain, noise centre Hz, noise width Hz, noise gain, duration units)
 PHONES: dict[str, tuple[float, ...]] = {
@@ -109,14 +110,15 @@ def make_words(n_samples: int = 100, *, n_classes: int = 10, duration: float = 1
         >>> words.clips.shape, sorted(set(words.labels.tolist())), words.info["word"][:3].tolist()
         ((6, 4000), [0, 1, 2], ['zero', 'two', 'two'])
     """
-    if n_samples < 1 or n_classes < 1 or duration <= 0 or sample_rate < 4000:
-        raise ValueError("need n_samples >= 1, n_classes >= 1, duration > 0 and sample_rate >= 4000 Hz.")
+    check_count("n_samples", n_samples)
+    check_count("n_classes", n_classes)
+    check_positive("duration", duration, unit="seconds")
+    check_count("sample_rate", sample_rate, 4000, unit="Hz")
+    check_count("n_speakers", n_speakers, none_ok=True)
     rng = np.random.default_rng(random_state)
     vocab = vocabulary(n_classes)
     names = list(vocab)
     n, length = int(n_samples), int(round(duration * sample_rate))
-    if n_speakers is not None and (isinstance(n_speakers, bool) or int(n_speakers) != n_speakers or n_speakers < 1):
-        raise ValueError(f"n_speakers must be None or a positive integer, got {n_speakers!r}.")
     order = rng.permutation(n)  # the same shuffle as rng.permutation(np.arange(n) % n_classes)
     labels = (np.arange(n) % n_classes)[order]
 

@@ -106,8 +106,7 @@ class ImageAnomalyDetector(BaseEstimator):
             raise ValueError(f"method {self.method!r} works with backbone one of {module.BACKBONES} "
                              f"(e.g. backbone={module.DEFAULT_BACKBONE!r}), not {backbone!r}.")
         check_fraction("noise_level", self.noise_level)
-        if not 0 < self.top_fraction <= 1:
-            raise ValueError(f"top_fraction must be in (0, 1], got {self.top_fraction!r}.")
+        check_fraction("top_fraction", self.top_fraction, one_ok=True)
         # Pixel space on purpose (latent=False, also for 3-D where latent diffusion is the
         # synthesizer's default): the maps compare voxels.
         synth = ImageSynthesizer(backbone, spatial_dims=self.spatial_dims, image_size=self.image_size, latent=False,

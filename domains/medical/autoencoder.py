@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from synthkit.base import Generator
 from synthkit.training.runtime import seeded
-from synthkit.validation import check_count
+from synthkit.validation import check_count, check_non_negative
 
 
 class LatentAutoencoder(Generator):
@@ -96,8 +96,7 @@ class LatentAutoencoder(Generator):
             raise ValueError(f"the spatial sizes {list(shape[1:])} must be divisible by {factor} for "
                              f"{len(channels)} autoencoder widths; give fewer channels or another image_size.")
         check_count("latent_channels", self.latent_channels)
-        if not self.kl_weight >= 0:
-            raise ValueError(f"kl_weight must be non-negative, got {self.kl_weight!r}.")
+        check_non_negative("kl_weight", self.kl_weight)
 
     def _check_data(self, X: np.ndarray, *, fitting: bool) -> None:
         if X.shape[1] != int(np.prod(self.image_shape)):

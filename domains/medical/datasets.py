@@ -201,8 +201,7 @@ def make_synthetic_shapes(n_images: int = 64, *, image_size: int = 64, spatial_d
 
     if spatial_dims not in (2, 3):
         raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims!r}.")
-    if image_size < 8:
-        raise ValueError(f"image_size must be at least 8, got {image_size!r}.")
+    check_count("image_size", image_size, 8)
     rng = np.random.default_rng(random_state)
     rad_min, rad_max = max(1, image_size // 16), max(2, image_size // 5)
     images, masks = [], []

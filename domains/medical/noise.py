@@ -36,7 +36,7 @@ import math
 import torch
 
 from synthkit.backbones.diffusion.noise import register_noise
-from synthkit.validation import check_count, check_positive
+from synthkit.validation import check_count, check_fraction, check_positive
 
 NOISES = ("gaussian", "simplex")
 
@@ -61,8 +61,7 @@ def simplex_noise(shape, *, octaves: int = 4, frequency: float = 2.0, persistenc
         raise ValueError(f"shape must be (n, C, H, W) or (n, C, D, H, W) with positive sizes, got {shape!r}.")
     check_count("octaves", octaves)
     check_positive("frequency", frequency)
-    if not 0 < persistence <= 1:
-        raise ValueError(f"persistence must be in (0, 1], got {persistence!r}.")
+    check_fraction("persistence", persistence, one_ok=True)
     n, spatial = shape[0] * shape[1], shape[2:]
     device = torch.device("cpu") if device is None else torch.device(device)
     total = torch.zeros((n, *spatial), dtype=torch.float64)

@@ -41,7 +41,7 @@ from synthkit.domains.molecules.filters import get_filter
 from synthkit.domains.molecules.objectives import get_objective
 from synthkit.training.progress import progress_bar
 from synthkit.training.runtime import seeded
-from synthkit.validation import check_count
+from synthkit.validation import check_count, check_positive
 
 DIVERSITY_FILTERS = (None, "scaffold")
 
@@ -112,12 +112,12 @@ def optimize(
         raise ValueError(
             f"optimize needs an autoregressive prior (backbone='sequence'); this generator uses {generator.backbone!r}."
         )
-    budget = _positive_int(budget, "budget")
-    batch_size = _positive_int(batch_size, "batch_size")
+    budget = check_count("budget", budget)
+    batch_size = check_count("batch_size", batch_size)
     if diversity_filter not in DIVERSITY_FILTERS:
         raise ValueError(f"diversity_filter must be one of {DIVERSITY_FILTERS}, got {diversity_filter!r}.")
-    if not sigma > 0 or not learning_rate > 0:
-        raise ValueError("sigma and learning_rate must be positive.")
+    check_positive("sigma", sigma)
+    check_positive("learning_rate", learning_rate)
     oracle = get_objective(objective)
     gate = None if filters is None or (isinstance(filters, (list, tuple)) and not filters) else get_filter(filters)
 
@@ -126,7 +126,7 @@ def optimize(
     prior.modules_.eval()
     agent.modules_.eval()  # no dropout: agent and prior likelihoods stay comparable
     device = agent._device()
-    tokenizer = generator.tokenizer_
+    codec = generator.codec_
     # the prior's own decoding rules (SMILES grammar), so the agent wastes no draws on strings
     # the prior would never return; the loss below regresses sequence likelihoods and needs
     # no on-policy samples
@@ -158,7 +158,7 @@ def optimize(
                 stats["steps"] += 1
                 tokens, _ = agent.sample_tokens(batch_size, c_batch, constraint=grammar)
                 rows = tokens.cpu().numpy()
-                smiles = canonicalize(tokenizer.decode_smiles(rows), largest_fragment=generator.largest_fragment)
+                smiles = canonicalize(codec.decode_smiles(rows), largest_fragment=generator.largest_fragment)
                 use = np.ones(batch_size, dtype=bool)
                 scores = np.zeros(batch_size)
                 new: dict[str, list[int]] = {}
@@ -278,10 +278,6 @@ def _table(found) -> pd.DataFrame:
     table = table.sort_values(["score", "call"], ascending=[False, True], kind="stable").reset_index(drop=True)
     table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
     return table
-
-
-def _positive_int(value, name: str) -> int:
-    return check_count(name, value)
 
 
 def top_k_mean(table: pd.DataFrame, k: int = 10) -> float:

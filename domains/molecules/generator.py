@@ -212,9 +212,7 @@ class MoleculeGenerator(Synthesizer):
         if self.backbone_params is not None and not isinstance(self.backbone_params, dict):
             raise ValueError(f"backbone_params must be a dict or None, got {type(self.backbone_params).__name__}.")
         check_count("max_tokens", self.max_tokens, none_ok=True)
-        n = self.n_randomized
-        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0):
-            raise ValueError(f"n_randomized must be None or a non-negative integer, got {n!r}.")
+        check_count("n_randomized", self.n_randomized, 0, none_ok=True)
         check_count("max_rounds", self.max_rounds)
 
     @property
@@ -247,8 +245,6 @@ class MoleculeGenerator(Synthesizer):
         if self.representation == "graph":
             return GraphCodec(self.vocabulary_, self.max_atoms_)
         return make_tokenizer(self.representation, self.vocabulary_)
-
-    tokenizer_ = codec_
 
     @property
     def grammar_(self):

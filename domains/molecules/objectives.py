@@ -22,6 +22,7 @@ import numpy as np
 
 from synthkit.domains.molecules import properties
 from synthkit.domains.molecules.chem import require_rdkit, to_mol
+from synthkit.validation import check_positive
 
 
 class Objective:
@@ -252,8 +253,7 @@ class Gaussian(Transform):
     """``exp(-(x - target)^2 / (2 width^2))``: 1 at the target value."""
 
     def __init__(self, target: float, width: float):
-        if width <= 0:
-            raise ValueError("width must be positive.")
+        check_positive("width", width)
         self.target, self.width = target, width
 
     def __call__(self, x):

@@ -18,13 +18,17 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
-
 from synthkit.domains.tabular.constraints import check_constraints
 from synthkit.domains.tabular.encoding import TableEncoder
-from synthkit.domains.tabular.metadata import check_frame, check_public_metadata, infer_metadata
+from synthkit.domains.tabular.metadata import (
+    check_frame,
+    check_public_metadata,
+    infer_metadata,
+)
 from synthkit.domains.tabular.sampling import ConditionSampler
+
 from synthkit.synthesizer import Synthesizer, batch_seed_sequence
-from synthkit.validation import check_count
+from synthkit.validation import check_count, check_fraction, check_positive
 
 #: The default backbone: the one that measured best in ``benchmarks/tabular.py``. MADE (exact
 #: likelihood, mixture-of-Gaussians outputs for quantile-normalized numbers, softmax for
@@ -234,10 +238,8 @@ class TabularSynthesizer(Synthesizer):
         if unknown:
             raise ValueError(f"dp has unknown keys {unknown}; it takes {list(DP_KEYS)}.")
         eps, delta = self.dp["epsilon"], self.dp.get("delta", 1e-5)
-        if not (isinstance(eps, (int, float)) and eps > 0):
-            raise ValueError(f"dp epsilon must be a positive number, got {eps!r}.")
-        if not (isinstance(delta, (int, float)) and 0 < delta < 1):
-            raise ValueError(f"dp delta must be in (0, 1), got {delta!r}.")
+        check_positive("dp epsilon", eps, finite=True)
+        check_fraction("dp delta", delta)
         return dict(self.dp, epsilon=float(eps), delta=float(delta))
 
     def _make_backbone(self, private: bool = False, n_rows: int | None = None):

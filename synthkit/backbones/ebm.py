@@ -31,7 +31,13 @@ from synthkit.backbones.replay import ReplayBuffer
 from synthkit.base import Generator
 from synthkit.nn import MLP
 from synthkit.nn.networks import build_network, check_output, spectral_normalize
-from synthkit.validation import check_count, check_fraction, check_positive
+from synthkit.validation import (
+    check_count,
+    check_counts,
+    check_fraction,
+    check_non_negative,
+    check_positive,
+)
 
 SAMPLING_INITS = ("buffer", "noise")
 
@@ -153,15 +159,14 @@ class EBM(Generator):
         for name in ("n_langevin_steps", "buffer_size"):
             check_count(name, getattr(self, name))
         check_count("n_sampling_steps", self.n_sampling_steps, 0)
+        if self.energy_network is None:
+            check_counts("hidden_dims", self.hidden_dims)
         for name in ("alpha", "noise_scale"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
+            check_non_negative(name, getattr(self, name), finite=True)
         if self.step_size != "auto" and not (isinstance(self.step_size, (int, float)) and self.step_size > 0):
             raise ValueError(f"step_size must be 'auto' or a positive number, got {self.step_size!r}.")
         check_fraction("target_acceptance", self.target_acceptance)
-        if not 0 <= self.reinit_prob <= 1:
-            raise ValueError(f"reinit_prob must be in [0, 1], got {self.reinit_prob!r}.")
+        check_fraction("reinit_prob", self.reinit_prob, zero_ok=True, one_ok=True)
         check_positive("prior_std", self.prior_std, none_ok=True)
         if self.sampling_init not in SAMPLING_INITS:
             raise ValueError(f"sampling_init must be one of {SAMPLING_INITS}, got {self.sampling_init!r}.")

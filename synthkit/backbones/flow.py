@@ -178,8 +178,7 @@ class NormalizingFlow(Generator):
             check_output(_LogProb(net), "flow", (torch.zeros(2, d), torch.zeros(2, k) if k else None), (2,),
                          "a distribution whose log_prob gives one value per row")
             return {"flow": net}
-        if int(self.n_transforms) < 1:
-            raise ValueError(f"n_transforms must be at least 1, got {self.n_transforms!r}.")
+        check_count("n_transforms", self.n_transforms)
         common = dict(context=k, transforms=int(self.n_transforms), hidden_features=hidden)
         check_count("passes", self.passes, none_ok=True)
         passes = None if self.passes is None else min(int(self.passes), d)

@@ -12,6 +12,7 @@ import inspect
 
 from synthkit.persistence import load
 from synthkit.sharding import domain_adapter
+from synthkit.validation import check_count
 
 
 def add_parser(sub) -> None:
@@ -35,10 +36,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    if args.n_samples < 1:
-        raise ValueError(f"-n must be positive, got {args.n_samples}")
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be positive, got {args.batch_size}")
+    check_count("-n", args.n_samples)
+    check_count("--batch-size", args.batch_size)
     sharded = args.workers is not None or args.shards is not None or args.shard_size is not None
     if sharded and args.masks is not None:
         raise ValueError("--masks draws one image per mask into one folder; it does not combine with --workers, "

@@ -42,6 +42,7 @@ from torch import nn
 
 from synthkit.nn.mlp import make_activation
 from synthkit.nn.networks import register_network
+from synthkit.validation import check_counts
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 
@@ -65,13 +66,7 @@ def _image_shape(image_shape, in_features: int) -> tuple[int, ...]:
 
 
 def _channels(channels) -> tuple[int, ...]:
-    try:
-        widths = () if isinstance(channels, str) else tuple(int(c) for c in channels)
-    except (TypeError, ValueError):
-        widths = ()
-    if not widths or min(widths) < 1:
-        raise ValueError(f"channels must be a non-empty sequence of positive widths, got {channels!r}.")
-    return widths
+    return check_counts("channels", channels)
 
 
 def _coarsest(image_shape: tuple[int, ...], channels: tuple[int, ...]) -> tuple[int, ...]:

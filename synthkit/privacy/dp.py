@@ -57,13 +57,12 @@ References:
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
 from synthkit.privacy.dp_loop import ACCOUNTANTS, DPTrainingLoop, quiet
-from synthkit.validation import check_positive
+from synthkit.validation import check_fraction, check_positive
 
 __all__ = ["DPTrainingLoop", "fit_private", "privacy_spent"]
 
@@ -120,10 +119,8 @@ def fit_private(
 
     if not isinstance(generator, Generator):
         raise ValueError(f"fit_private needs a synthkit Generator, got {type(generator).__name__}.")
-    if not (isinstance(epsilon, (int, float)) and epsilon > 0 and math.isfinite(epsilon)):
-        raise ValueError(f"epsilon must be a positive number, got {epsilon!r}.")
-    if not (isinstance(delta, (int, float)) and 0 < delta < 1):
-        raise ValueError(f"delta must be in (0, 1), got {delta!r}.")
+    check_positive("epsilon", epsilon, finite=True)
+    check_fraction("delta", delta)
     check_positive("max_grad_norm", max_grad_norm)
     if accountant not in ACCOUNTANTS:
         raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}.")

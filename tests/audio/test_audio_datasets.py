@@ -92,7 +92,7 @@ def test_registry_and_bad_arguments():
         load_dataset("speech_commands")
     with pytest.raises(ValueError, match="faults must be a non-empty subset"):
         make_machine_sounds(4, faults=("rust",))
-    with pytest.raises(ValueError, match="sample_rate >= 4000"):
+    with pytest.raises(ValueError, match=r"sample_rate must be an integer >= 4000 \(Hz\), got 2000"):
         make_words(4, sample_rate=2000)
 
 

@@ -178,5 +178,3 @@ class VariationalBound:
             terms = d * mismatch[:, None] + 0.5 * weight[:, None] * err
             nll = nll + (ws[:, None] * terms).sum(0)
         return -nll
-
-    vlb = elbo

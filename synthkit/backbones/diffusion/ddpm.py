@@ -155,10 +155,9 @@ class DDPM(VariationalBound, Generator):
     # ------------------------------------------------------------------ set-up
     def _check_params(self) -> None:
         super()._check_params()
-        for name in ("n_timesteps", "width", "depth", "time_embed_dim", "n_score_timesteps"):
+        check_count("n_timesteps", self.n_timesteps, 2)
+        for name in ("width", "depth", "time_embed_dim", "n_score_timesteps"):
             check_count(name, getattr(self, name))
-        if self.n_timesteps < 2:
-            raise ValueError(f"n_timesteps must be at least 2, got {self.n_timesteps!r}.")
         if self.time_embed_dim % 2:
             raise ValueError(f"time_embed_dim must be even, got {self.time_embed_dim!r}.")
         for name, allowed in (("schedule", SCHEDULES), ("prediction", PREDICTIONS), ("sampler", SAMPLERS)):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-import numpy as np
 import torch
 
 from synthkit.backbones.quantile_bins import QuantileBins
@@ -18,7 +17,7 @@ from synthkit.backbones.rbm.layer import RBMLayer
 from synthkit.backbones.rbm.visible import VISIBLE_TYPES, RBMVisibles
 from synthkit.backbones.replay import ReplayBuffer
 from synthkit.base import Generator
-from synthkit.validation import check_count
+from synthkit.validation import check_count, check_counts, check_fraction
 
 SAMPLING_INITS = ("chains", "noise")
 MAX_EXACT_HIDDEN = 16  # 2^16 hidden states: enumerated in one batch per update
@@ -179,18 +178,15 @@ class RBM(RBMVisibles, Generator):
             raise ValueError(f"sampling_init must be one of {SAMPLING_INITS}, got {self.sampling_init!r}.")
         for name in ("k", "n_chains"):
             check_count(name, getattr(self, name))
-        if self.n_bins is not None and (not isinstance(self.n_bins, (int, np.integer)) or self.n_bins < 2):
-            raise ValueError(f"n_bins must be None or an integer >= 2, got {self.n_bins!r}.")
+        check_count("n_bins", self.n_bins, 2, none_ok=True)
         check_count("n_gibbs_steps", self.n_gibbs_steps, 0)
-        widths = self._widths()
-        if not widths or not all(isinstance(h, (int, np.integer)) and h >= 1 for h in widths):
-            raise ValueError(f"hidden widths must be positive integers, got {widths!r}.")
-        if not 0 <= self.reinit_prob <= 1:
-            raise ValueError(f"reinit_prob must be in [0, 1], got {self.reinit_prob!r}.")
-        if not 0 < self.min_std <= 1:
-            raise ValueError(f"min_std must be in (0, 1], got {self.min_std!r}.")
-        if self.init_std is not None and not 0 < self.init_std <= 1:
-            raise ValueError(f"init_std must be in (0, 1], got {self.init_std!r}.")
+        if self.hidden_layers is None:
+            check_count("n_hidden", self.n_hidden)
+        else:
+            check_counts("hidden_layers", self.hidden_layers)
+        check_fraction("reinit_prob", self.reinit_prob, zero_ok=True, one_ok=True)
+        check_fraction("min_std", self.min_std, one_ok=True)
+        check_fraction("init_std", self.init_std, one_ok=True, none_ok=True)
         if self.exact not in (None, True, False):
             raise ValueError(f"exact must be None, True or False, got {self.exact!r}.")
         if self.exact and not self._enumerable():

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from synthkit.validation import check_count
+from synthkit.validation import check_count, check_fraction, check_positive
 
 PAD = END = 0
 
@@ -45,13 +45,10 @@ class DecodingConstraint(Protocol):
 
 def check_options(temperature, top_k, top_p, max_length) -> dict:
     """The decoding options validated (a ``ValueError`` naming the bad one)."""
-    if not (isinstance(temperature, (int, float, np.number)) and temperature > 0):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}.")
+    check_positive("temperature", temperature)
     check_count("top_k", top_k, none_ok=True)
-    if top_p is not None and not (isinstance(top_p, (int, float, np.number)) and 0 < top_p <= 1):
-        raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}.")
-    if max_length is not None:
-        check_count("max_length", max_length)
+    check_fraction("top_p", top_p, one_ok=True, none_ok=True)
+    check_count("max_length", max_length, none_ok=True)
     return dict(temperature=float(temperature), top_k=top_k, top_p=top_p, max_length=max_length)
 
 

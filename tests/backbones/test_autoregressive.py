@@ -176,3 +176,13 @@ def test_outputs_below_a_degree_equal_the_full_network(context_dim):
         for degree in range(1, d + 1):
             rows = slice((degree - 1) * width, degree * width)
             torch.testing.assert_close(net.outputs_below(x, c, rows, degree), full[:, rows], rtol=1e-5, atol=1e-5)
+
+
+def test_outputs_below_follows_weight_updates():
+    net = MADENetwork([1, 2], [0, 1, 1], [1, 2, 2], n_blocks=1).eval()
+    x = torch.randn(8, 2)
+    with torch.no_grad():
+        before = net.outputs_below(x, None, slice(1, 3), 2)
+        net.out.weight.add_(1.0)  # an optimizer step: the kept restricted weights must not be reused
+        torch.testing.assert_close(net.outputs_below(x, None, slice(1, 3), 2), net(x)[:, 1:3])
+    assert not torch.allclose(before, net(x)[:, 1:3])

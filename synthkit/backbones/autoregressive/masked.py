@@ -110,23 +110,47 @@ class MADENetwork(nn.Module):
 
     def outputs_below(self, x: torch.Tensor, c: torch.Tensor | None, rows: slice, degree: int) -> torch.Tensor:
         """Output units ``rows`` of degree ``degree`` computed on the hidden units that can
-        reach them, those of lower degree, only: equal to ``head(hidden(x, c), c, rows)``.
+        reach them, those of lower degree, only: equal to ``head(hidden(x, c), c, rows)``
+        (for sampling: no gradients flow).
 
         The masks let a hidden unit see only units of its own degree or lower, so the units
         below ``degree`` are a closed sub-network. Sampling column by column needs the
         outputs of one column at a time; restricting every layer to that sub-network does
         (with uniformly spread degrees) about a third of the multiply-adds of the full
-        network over a whole row.
+        network over a whole row. The restricted weights are kept until a parameter changes.
         """
-        units = torch.nonzero(self.hidden_degrees < degree).squeeze(1)
 
-        def layer(lin: MaskedLinear, h, out_units, in_units=units):
-            w = (lin.weight * lin.mask)[out_units]
-            w = w if in_units is None else w[:, in_units]
-            out = F.linear(h, w, lin.bias[out_units])
-            return out if lin.context is None or c is None else out + F.linear(c, lin.context.weight[out_units])
+        def layer(params, h):
+            w, b, v = params
+            out = F.linear(h, w, b)
+            return out if v is None or c is None else out + F.linear(c, v)
 
-        h = layer(self.inp, x, units, None)
-        for block in self.blocks:
-            h = h + layer(block.linear2, block.dropout(block.act(layer(block.linear1, block.act(h), units))), units)
-        return layer(self.out, self.act(h), torch.arange(self.out.out_features, device=x.device)[rows])
+        inp, blocks, out = self._restricted(degree, rows)
+        h = layer(inp, x)
+        for block, (p1, p2) in zip(self.blocks, blocks):
+            h = h + layer(p2, block.dropout(block.act(layer(p1, block.act(h)))))
+        return layer(out, self.act(h))
+
+    @torch.no_grad()
+    def _restricted(self, degree: int, rows: slice):
+        """Masked weights, biases and context weights of the sub-network below ``degree``."""
+        version = tuple((p._version, p.data_ptr()) for p in self.parameters())  # in-place updates, moves
+        cache = self.__dict__.setdefault("_restricted_cache", {})
+        if cache.get("version") != version:
+            cache.clear()
+            cache["version"] = version
+        key = (degree, rows.start, rows.stop)
+        if key not in cache:
+            units = torch.nonzero(self.hidden_degrees < degree).squeeze(1)
+
+            def take(lin: MaskedLinear, out_units, in_units=units):
+                w = (lin.weight * lin.mask)[out_units]
+                w = w if in_units is None else w[:, in_units]
+                v = None if lin.context is None else lin.context.weight[out_units]
+                return w.contiguous(), lin.bias[out_units].contiguous(), v
+
+            outs = torch.arange(self.out.out_features, device=units.device)[rows]
+            cache[key] = (take(self.inp, units, None),
+                          [(take(b.linear1, units), take(b.linear2, units)) for b in self.blocks],
+                          take(self.out, outs))
+        return cache[key]

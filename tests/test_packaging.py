@@ -17,8 +17,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: them), so they are deliberately not import statements and not checked here.
 LAYERS = (
     ("version", "validation"),  # leaves without synthkit imports: the version, scalar parameter checks
-    ("nn", "io", "datasets", "sampling", "scoring"),  # leaves: networks, files, bundled data, rejection loop, ScoreRule
-    ("training", "rows", "conditions"),  # the training loop; the generator's row and condition contracts
+    ("nn", "io", "datasets", "sampling", "scoring", "memmap"),  # leaves: networks, files, bundled data, rejection
+    # loop, ScoreRule, chunked statistics of memory-mapped rows
+    ("training", "rows", "conditions", "reporting"),  # the training loop; the generator's row and condition
+    # contracts; the HTML report scaffolding (over io's atomic writes)
     ("persistence",),  # save/load of generators; classes are found by import path at load time
     ("base",),  # the Generator base class: trains through training, saves through persistence
     ("backbones",),  # the generative families, built from base, nn and training

@@ -65,20 +65,28 @@ def standardize(X: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarra
     """``(X - mean) / scale`` as float32, chunk by chunk (computed in float64 per chunk).
 
     A memory-mapped ``X`` gets a memory-mapped result in a scratch file in the same folder
-    (unlinked at once, so nothing is left behind); any other ``X`` a new in-memory array.
+    (``TMPDIR`` if that folder is read-only; unlinked at once, so nothing is left behind); any
+    other ``X`` a new in-memory array.
     """
     n, d = X.shape
     source = mapped_file(X)
     if source is None:
         out = np.empty((n, d), dtype=np.float32)
     else:
-        folder = os.path.dirname(os.path.abspath(source))
-        scratch = tempfile.TemporaryFile(dir=folder, prefix=".standardized-")  # noqa: SIM115  (the map outlives it)
+        scratch = _scratch_file(os.path.dirname(os.path.abspath(source)))
         out = np.memmap(scratch, dtype=np.float32, mode="w+", shape=(n, d))
         scratch.close()  # the map keeps the (unlinked) file open
     for lo, hi in chunks(n):
         out[lo:hi] = (X[lo:hi] - mean) / scale
     return out
+
+
+def _scratch_file(folder: str):
+    """An unlinked temporary file in ``folder`` (the input's disk), else in ``TMPDIR``."""
+    try:
+        return tempfile.TemporaryFile(dir=folder, prefix=".standardized-")  # noqa: SIM115  (the map outlives it)
+    except OSError:  # a read-only folder
+        return tempfile.TemporaryFile(prefix="synthkit-standardized-")  # noqa: SIM115
 
 
 def tensor_sums(X: torch.Tensor) -> tuple[float, float]:

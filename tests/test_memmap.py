@@ -77,3 +77,18 @@ def test_fit_on_a_memory_map_trains_on_a_scratch_map_and_matches_in_memory(tmp_p
     np.testing.assert_allclose(short.scale_, memory_gen.scale_, rtol=1e-5)
     assert short.discrete_values_ == memory_gen.discrete_values_
     np.testing.assert_allclose(short.sample(500, random_state=1), memory_gen.sample(500, random_state=1), atol=1e-3)
+
+
+def test_a_read_only_folder_puts_the_scratch_map_in_tmpdir(tmp_path, monkeypatch):
+    X = _mapped(_rows(300), tmp_path / "x.npy")
+    real = mm.tempfile.TemporaryFile
+
+    def refuse_input_folder(*args, dir=None, **kwargs):  # noqa: A002  (tempfile's own keyword)
+        if dir is not None:
+            raise PermissionError(13, "Permission denied", dir)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mm.tempfile, "TemporaryFile", refuse_input_folder)
+    out = mm.standardize(X, np.zeros(3), np.ones(3))
+    assert isinstance(out, np.memmap)
+    np.testing.assert_array_equal(out, X)

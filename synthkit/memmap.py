@@ -84,9 +84,9 @@ def standardize(X: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarra
 def _scratch_file(folder: str):
     """An unlinked temporary file in ``folder`` (the input's disk), else in ``TMPDIR``."""
     try:
-        return tempfile.TemporaryFile(dir=folder, prefix=".standardized-")  # noqa: SIM115  (the map outlives it)
+        return tempfile.TemporaryFile(dir=folder, prefix=".standardized-")  # the map outlives it
     except OSError:  # a read-only folder
-        return tempfile.TemporaryFile(prefix="synthkit-standardized-")  # noqa: SIM115
+        return tempfile.TemporaryFile(prefix="synthkit-standardized-")
 
 
 def tensor_sums(X: torch.Tensor) -> tuple[float, float]:

@@ -83,7 +83,7 @@ def test_a_read_only_folder_puts_the_scratch_map_in_tmpdir(tmp_path, monkeypatch
     X = _mapped(_rows(300), tmp_path / "x.npy")
     real = mm.tempfile.TemporaryFile
 
-    def refuse_input_folder(*args, dir=None, **kwargs):  # noqa: A002  (tempfile's own keyword)
+    def refuse_input_folder(*args, dir=None, **kwargs):
         if dir is not None:
             raise PermissionError(13, "Permission denied", dir)
         return real(*args, **kwargs)

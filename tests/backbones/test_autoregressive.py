@@ -159,8 +159,10 @@ def test_save_load_keeps_discrete_and_categorical_state(tmp_path):
 
 
 @pytest.mark.parametrize("context_dim", [0, 3])
-def test_outputs_below_a_degree_equal_the_full_network(context_dim):
-    """Sampling runs each column on the sub-network of lower-degree hidden units only."""
+def test_degree_by_degree_outputs_equal_the_full_network(context_dim):
+    """Hidden units computed once per row, as the columns are drawn, give the full pass's outputs."""
+    from synthkit.backbones.autoregressive.incremental import DegreeByDegree
+
     torch.manual_seed(0)
     d, width = 5, 6
     in_deg = np.repeat(np.arange(1, d + 1), [1, 3, 1, 1, 2])
@@ -171,18 +173,11 @@ def test_outputs_below_a_degree_equal_the_full_network(context_dim):
         for p in net.parameters():
             p.normal_(0, 0.3)
     x, c = torch.randn(64, len(in_deg)), torch.randn(64, context_dim) if context_dim else None
+    state = DegreeByDegree(net, c, 64)
     with torch.no_grad():
-        full = net(x, c)
         for degree in range(1, d + 1):
+            # as in sampling: only the columns before this degree are known yet
+            known = torch.where(torch.as_tensor(in_deg) < degree, x, torch.zeros_like(x))
             rows = slice((degree - 1) * width, degree * width)
-            torch.testing.assert_close(net.outputs_below(x, c, rows, degree), full[:, rows], rtol=1e-5, atol=1e-5)
-
-
-def test_outputs_below_follows_weight_updates():
-    net = MADENetwork([1, 2], [0, 1, 1], [1, 2, 2], n_blocks=1).eval()
-    x = torch.randn(8, 2)
-    with torch.no_grad():
-        before = net.outputs_below(x, None, slice(1, 3), 2)
-        net.out.weight.add_(1.0)  # an optimizer step: the kept restricted weights must not be reused
-        torch.testing.assert_close(net.outputs_below(x, None, slice(1, 3), 2), net(x)[:, 1:3])
-    assert not torch.allclose(before, net(x)[:, 1:3])
+            torch.testing.assert_close(state.outputs(known, rows, degree), net(known, c)[:, rows], rtol=1e-5,
+                                       atol=1e-5)

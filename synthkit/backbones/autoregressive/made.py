@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from synthkit.backbones.autoregressive.incremental import DegreeByDegree
 from synthkit.backbones.autoregressive.masked import MADENetwork
 from synthkit.backbones.autoregressive.mixtures import (
     discretized_logistic_log_prob,
@@ -352,8 +353,9 @@ class MADE(Generator):
         cats = set(self._cats)
         disc = {j: i for i, j in enumerate(self._disc)}
         x = torch.zeros(n, self.n_features_in_, device=self._device())
+        state = DegreeByDegree(net, c, n)  # each hidden unit computed once, when its columns are drawn
         for degree, j in enumerate(self.order_, start=1):  # column j's outputs have degree = its position
-            out = net.outputs_below(self._inputs(x), c, self._slices[j], degree)
+            out = state.outputs(self._inputs(x), self._slices[j], degree)
             if j in cats:
                 x[:, j] = torch.multinomial(torch.softmax(out, 1), 1).squeeze(1).to(x.dtype)
                 continue

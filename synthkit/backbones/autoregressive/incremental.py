@@ -53,10 +53,10 @@ class DegreeByDegree:
         self.out = permuted(net.out, rows=torch.arange(net.out.out_features, device=order.device))
         width, device = len(degrees), degrees.device
         size = (n, width)
-        self.stream = [torch.zeros(size, device=device) for _ in range(len(net.blocks) + 1)]  # h_0 .. h_L
-        self.active = [torch.zeros(size, device=device) for _ in range(len(net.blocks) + 1)]  # act(h_l)
-        self.inner = [torch.zeros(size, device=device) for _ in range(len(net.blocks))]  # act(W1 act(h) + V c)
-        self.level = 0  # hidden units of degree < level are computed
+        self.stream = [torch.empty(size, device=device) for _ in range(len(net.blocks) + 1)]  # h_0 .. h_L
+        self.active = [torch.empty(size, device=device) for _ in range(len(net.blocks) + 1)]  # act(h_l)
+        self.inner = [torch.empty(size, device=device) for _ in range(len(net.blocks))]  # act(W1 act(h) + V c)
+        self.level = 0  # hidden units of degree < level are computed (the only ones ever read)
 
     @staticmethod
     def _linear(params, h, rows: slice, cols: slice | None):

@@ -42,15 +42,16 @@ class DegreeByDegree:
         self.end = {int(k): int((sorted_deg <= k).sum()) for k in torch.unique(degrees)}
         self.start = {k: e - int((sorted_deg == k).sum()) for k, e in self.end.items()}
 
-        def permuted(lin, rows=order, cols=order):
-            w = (lin.weight * lin.mask)[rows]
+        def permuted(lin, rows=order, cols=order):  # None: that side keeps its own order
+            w, b, v = lin.weight * lin.mask, lin.bias, None if lin.context is None or c is None else lin.context.weight
+            if rows is not None:
+                w, b, v = w[rows], b[rows], None if v is None else v[rows]
             w = w if cols is None else w[:, cols]
-            v = None if lin.context is None or c is None else F.linear(c, lin.context.weight[rows])
-            return w.contiguous(), lin.bias[rows].contiguous(), v
+            return w.contiguous(), b.contiguous(), None if v is None else F.linear(c, v)
 
         self.inp = permuted(net.inp, cols=None)
         self.blocks = [(permuted(b.linear1), permuted(b.linear2)) for b in net.blocks]
-        self.out = permuted(net.out, rows=torch.arange(net.out.out_features, device=order.device))
+        self.out = permuted(net.out, rows=None)
         width, device = len(degrees), degrees.device
         size = (n, width)
         self.stream = [torch.empty(size, device=device) for _ in range(len(net.blocks) + 1)]  # h_0 .. h_L

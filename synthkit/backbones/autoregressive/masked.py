@@ -97,13 +97,5 @@ class MADENetwork(nn.Module):
             h = block(h, c)
         return self.act(h)
 
-    def head(self, h: torch.Tensor, c: torch.Tensor | None = None, rows: slice | None = None) -> torch.Tensor:
-        """Output units ``rows`` (all by default) from the last hidden layer."""
-        o = self.out
-        if rows is None:
-            return o(h, c)
-        out = F.linear(h, o.weight[rows] * o.mask[rows], o.bias[rows])
-        return out if o.context is None or c is None else out + F.linear(c, o.context.weight[rows])
-
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.hidden(x, c), c)
+        return self.out(self.hidden(x, c), c)
